@@ -1,0 +1,1 @@
+"""The demo workspace shipped with punie-tui (see scripts/make_demo_data.py)."""

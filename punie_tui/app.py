@@ -1,0 +1,125 @@
+"""PunieApp: one mode per screen, global bindings, the command palette, themes, the quit guard."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from punie_tui.config import UserSettings, Workspace, WorkspaceError, load_user_settings
+from punie_tui.widgets.confirm import ConfirmDialog
+
+
+@dataclass(frozen=True)
+class ScreenEntry:
+    """A screen the app can show: where its class lives, its key and what it is for."""
+
+    module: str
+    cls: str
+    key: str
+    title: str
+    help: str
+
+
+# Each screen is its own mode, so switching keeps every screen's state (cursor, edits, charts).
+SCREENS: dict[str, ScreenEntry] = {
+    "home": ScreenEntry("punie_tui.screens.home", "HomeScreen", "h", "Home", "The workspace at a glance"),
+}
+
+
+class PunieApp(App[None]):
+    """The punie-tui application on one workspace."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "punie-tui"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit (asks first when anything is unsaved)", priority=True),
+        Binding("f1", "show_screen('home')", "Home", id="app.home", tooltip="The workspace home screen"),
+        Binding("ctrl+t", "toggle_dark", "Theme", id="app.theme", tooltip="Switch between light and dark themes"),
+    ]
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        start_screen: str | None = None,
+        screen_args: dict[str, Any] | None = None,
+        user_settings: UserSettings | None = None,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.start_screen = start_screen or "home"
+        self.screen_args = screen_args or {}
+        self.user_settings = user_settings or _load_user_settings_quietly()
+        for name in SCREENS:
+            self.add_mode(name, self._screen_factory(name))
+        self.sub_title = str(workspace.root)
+
+    def _screen_factory(self, name: str):
+        def make() -> Screen:
+            entry = SCREENS[name]
+            cls = getattr(importlib.import_module(entry.module), entry.cls)
+            args = self.screen_args if name == self.start_screen else {}
+            return cls(self.workspace, **args)
+
+        return make
+
+    def on_mount(self) -> None:
+        self.theme = self.user_settings.theme if self.user_settings.theme in self.available_themes else "textual-dark"
+        self.switch_mode(self.start_screen)
+
+    def action_show_screen(self, name: str) -> None:
+        if name in SCREENS and self.current_mode != name:
+            self.switch_mode(name)
+
+    def action_toggle_dark(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def unsaved_screens(self) -> list[str]:
+        """Titles of the screens that report unsaved changes."""
+        names = []
+        for mode, stack in self._screen_stacks.items():
+            for screen in stack:
+                if getattr(screen, "has_unsaved_changes", lambda: False)():
+                    names.append(SCREENS[mode].title if mode in SCREENS else mode)
+        return names
+
+    async def action_quit(self) -> None:
+        unsaved = self.unsaved_screens()
+        if not unsaved:
+            self.exit()
+            return
+
+        def decided(really: bool | None) -> None:
+            if really:
+                self.exit()
+
+        self.push_screen(
+            ConfirmDialog(f"Unsaved changes in: {', '.join(unsaved)}.\nQuit and lose them?", yes="Quit", no="Stay"),
+            decided,
+        )
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for name, entry in SCREENS.items():
+            yield SystemCommand(f"Go to {entry.title}", f"{entry.help} ({entry.key})", lambda n=name: self.action_show_screen(n))
+        yield SystemCommand("Toggle light/dark", "Switch between light and dark themes", self.action_toggle_dark)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # One place for worker failures: a message instead of a crashed app.
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(f"{type(error).__name__}: {error}", title=f"{event.worker.name} failed", severity="error", timeout=10)
+
+
+def _load_user_settings_quietly() -> UserSettings:
+    try:
+        return load_user_settings()
+    except WorkspaceError:
+        # A broken settings file must not stop the app; the defaults apply.
+        return UserSettings()

@@ -1,0 +1,44 @@
+"""Command line: `punie-tui [PATH]` opens the app; `punie-tui COMMAND ...` runs one command.
+
+Each command lives in `punie_tui/commands/NAME.py` with `add_parser(subparsers)` and
+`run(args) -> int`; heavy libraries are imported inside `run`, so start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Command names, each the module `punie_tui.commands.<name>` (with `-` as `_`).
+COMMANDS: tuple[str, ...] = ("open",)
+
+
+def _command_module(name: str):
+    return importlib.import_module(f"punie_tui.commands.{name.replace('-', '_')}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="punie-tui",
+        description="A terminal workbench for fine-tuning small local models to call tools.",
+        epilog="Without a command, opens the app on PATH (default: the demo workspace).",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        _command_module(name).add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # `punie-tui PATH` and `punie-tui` mean `punie-tui open [PATH]`.
+    if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help")):
+        args_list.insert(0, "open")
+    args = build_parser().parse_args(args_list)
+    return _command_module(args.command).run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

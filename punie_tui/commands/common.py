@@ -1,0 +1,52 @@
+"""Helpers shared by commands: resolving the workspace argument, printing errors and JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from punie_tui.config import Workspace, WorkspaceError, open_workspace
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_UNUSABLE = 2
+
+
+def add_workspace_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", type=Path, help="workspace folder (default: the demo workspace)")
+    parser.add_argument("--reset-demo", action="store_true", help="restore the demo workspace from the bundled copy")
+
+
+def resolve_workspace(args: argparse.Namespace) -> Workspace:
+    """The workspace named on the command line, or the demo workspace (created on first use)."""
+    path = args.path
+    if path is None:
+        from punie_tui.core.demo import ensure_demo_workspace
+
+        path = ensure_demo_workspace(reset=getattr(args, "reset_demo", False))
+    return open_workspace(path)
+
+
+def fail(message: str, code: int = EXIT_UNUSABLE) -> int:
+    print(f"punie-tui: {message}", file=sys.stderr)
+    return code
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def open_app(args: argparse.Namespace, screen: str | None = None, **screen_args: Any) -> int:
+    """Open the app on a workspace, optionally straight on one screen."""
+    try:
+        workspace = resolve_workspace(args)
+    except WorkspaceError as exc:
+        return fail(str(exc))
+    from punie_tui.app import PunieApp
+
+    PunieApp(workspace, start_screen=screen, screen_args=screen_args).run()
+    return EXIT_OK

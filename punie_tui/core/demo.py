@@ -1,0 +1,43 @@
+"""The demo workspace: a copy of the bundled `data/` in the user data folder, made on first use."""
+
+from __future__ import annotations
+
+import shutil
+from importlib.resources import files
+from pathlib import Path
+
+from punie_tui.config import user_data_dir
+
+# Files of the bundled workspace that a demo copy gets; generator scripts and docs stay behind.
+_WORKSPACE_SUFFIXES = (".jsonl", ".json", ".toml")
+
+
+def bundled_data_dir() -> Path:
+    """The demo workspace shipped with the package (the repository's `data/`)."""
+    return Path(str(files("punie_tui.data")))
+
+
+def demo_workspace_dir() -> Path:
+    return user_data_dir() / "demo"
+
+
+def ensure_demo_workspace(reset: bool = False, target: Path | None = None) -> Path:
+    """Create the demo workspace copy if missing (or anew with `reset`); return its folder."""
+    target = target or demo_workspace_dir()
+    if reset and target.exists():
+        shutil.rmtree(target)
+    if target.exists():
+        return target
+    source = bundled_data_dir()
+    staging = target.with_name(target.name + ".partial")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    for path in sorted(source.rglob("*")):
+        rel = path.relative_to(source)
+        if path.is_file() and path.suffix in _WORKSPACE_SUFFIXES and "__pycache__" not in rel.parts:
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, staging / rel)
+    # A half-copied workspace must never be mistaken for a complete one.
+    staging.rename(target)
+    return target

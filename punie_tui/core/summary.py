@@ -1,0 +1,71 @@
+"""What a workspace holds, at a glance: files, record shapes, formats, label balance, runs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from punie_tui.config import Workspace
+from punie_tui.core.dataset import Dataset, DatasetError, load_dataset
+from punie_tui.core.formats import record_formats
+from punie_tui.core.labels import human_label, suggested_label
+
+
+@dataclass
+class FileSummary:
+    path: Path
+    records: int = 0
+    broken: int = 0
+    shapes: Counter[str] = field(default_factory=Counter)
+    formats: Counter[str] = field(default_factory=Counter)
+    error: str | None = None
+
+
+@dataclass
+class WorkspaceSummary:
+    root: Path
+    files: list[FileSummary]
+    labels: Counter[str]
+    content: Counter[str]
+    runs: list[str]
+
+    @property
+    def records(self) -> int:
+        return sum(f.records for f in self.files)
+
+    @property
+    def tool_share(self) -> float | None:
+        """The share of `tool` among tool+direct: by human labels where any exist, else by content."""
+        counts = self.labels if self.labels["tool"] + self.labels["direct"] else self.content
+        total = counts["tool"] + counts["direct"]
+        return counts["tool"] / total if total else None
+
+
+def summarize_dataset(dataset: Dataset, labels: Counter[str], content: Counter[str]) -> FileSummary:
+    summary = FileSummary(dataset.path, records=len(dataset.records))
+    for record in dataset.records:
+        summary.shapes[record.shape] += 1
+        if record.broken:
+            summary.broken += 1
+            continue
+        summary.formats.update(record_formats(record))
+        labels[human_label(record) or "unlabelled"] += 1
+        suggestion = suggested_label(record)
+        if suggestion:
+            content[suggestion] += 1
+    return summary
+
+
+def summarize_workspace(workspace: Workspace) -> WorkspaceSummary:
+    labels: Counter[str] = Counter()
+    content: Counter[str] = Counter()
+    files = []
+    for path in workspace.dataset_paths():
+        try:
+            files.append(summarize_dataset(load_dataset(path), labels, content))
+        except DatasetError as exc:
+            files.append(FileSummary(path, error=str(exc)))
+    runs_dir = workspace.runs_dir
+    runs = sorted(p.name for p in runs_dir.iterdir() if p.is_dir()) if runs_dir.is_dir() else []
+    return WorkspaceSummary(workspace.root, files, labels, content, runs)

@@ -1,0 +1,1 @@
+"""Screens: one module per screen; they display core results and dispatch user actions."""

@@ -1,0 +1,93 @@
+"""Home: the workspace's files, record shapes and formats, label balance and runs."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from punie_tui.config import Workspace
+from punie_tui.core.summary import WorkspaceSummary, summarize_workspace
+from punie_tui.widgets.balance import BalanceGauge
+
+
+def _counts(counter) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counter.most_common()) or "-"
+
+
+class HomeScreen(Screen[None]):
+    """The first screen of a workspace."""
+
+    DEFAULT_CSS = """
+    HomeScreen #settings { height: auto; padding: 0 1; }
+    HomeScreen #files { height: auto; max-height: 60%; margin: 0 1; }
+    HomeScreen #lower { height: auto; margin: 1 1 0 1; }
+    HomeScreen #balance-box { width: 1fr; height: auto; }
+    HomeScreen #runs { width: 1fr; height: auto; padding: 0 1; }
+    """
+    BINDINGS = [Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the workspace again")]
+
+    class Summarized(Message):
+        def __init__(self, summary: WorkspaceSummary) -> None:
+            super().__init__()
+            self.summary = summary
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.summary: WorkspaceSummary | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static(self._settings_text(), id="settings")
+            yield Static("Files", classes="section-title")
+            table = DataTable(id="files", cursor_type="row", zebra_stripes=True)
+            table.add_columns("file", "records", "broken", "shapes", "tool-call formats")
+            yield table
+            with Horizontal(id="lower"):
+                yield BalanceGauge(self.workspace.settings.label_target, id="balance-box")
+                yield Static("Runs: reading...", id="runs")
+        yield Footer()
+
+    def _settings_text(self) -> str:
+        ws = self.workspace
+        settings = ws.settings
+        source = ws.settings_path.name if ws.has_settings_file else "no punie.toml (defaults)"
+        return (
+            f"[b]Workspace[/b] {ws.root}  [dim]{source}[/dim]\n"
+            f"model: {settings.model or '(none set)'}   adapter: {settings.adapter or '-'}   "
+            f"target format: {settings.target_format}   max seq: {settings.max_seq_length}"
+        )
+
+    def on_mount(self) -> None:
+        self.load_summary()
+
+    def action_refresh(self) -> None:
+        self.load_summary()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="workspace summary")
+    def load_summary(self) -> None:
+        self.post_message(self.Summarized(summarize_workspace(self.workspace)))
+
+    def on_home_screen_summarized(self, message: Summarized) -> None:
+        self.summary = summary = message.summary
+        table = self.query_one("#files", DataTable)
+        table.clear()
+        for file in summary.files:
+            name = str(file.path.relative_to(summary.root))
+            if file.error:
+                table.add_row(name, "-", "-", file.error, "")
+                continue
+            broken = f"[red]{file.broken}[/red]" if file.broken else "0"
+            table.add_row(name, str(file.records), broken, _counts(file.shapes), _counts(file.formats))
+        self.query_one(BalanceGauge).update_counts(summary.labels, summary.content)
+        runs = summary.runs
+        self.query_one("#runs", Static).update(
+            "[b]Runs[/b]\n" + ("\n".join(runs[-8:]) if runs else "[dim]none yet (runs/ is empty)[/dim]")
+        )
+        self.sub_title = f"{summary.records} records in {len(summary.files)} files"

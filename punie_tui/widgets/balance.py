@@ -1,0 +1,46 @@
+"""A tool vs direct-answer balance gauge measured against the workspace's target share."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from textual.widgets import Static
+
+_WIDTH = 30
+
+
+def balance_text(labels: Counter[str], content: Counter[str], target: float) -> str:
+    """Rich markup for the balance: human labels where any exist, else the content's own split."""
+    labelled = labels["tool"] + labels["direct"]
+    counts, source = (labels, "labels") if labelled else (content, "content")
+    tool, direct = counts["tool"], counts["direct"]
+    total = tool + direct
+    if not total:
+        return "[b]Balance[/b]\n[dim]no usable examples[/dim]"
+    share = tool / total
+    filled = round(share * _WIDTH)
+    mark = min(_WIDTH - 1, round(target * _WIDTH))
+    bar = "".join(
+        "|" if i == mark else ("█" if i < filled else "░") for i in range(_WIDTH)
+    )
+    off = share - target
+    colour = "green" if abs(off) <= 0.05 else "yellow" if abs(off) <= 0.15 else "red"
+    lines = [
+        f"[b]Balance[/b] [dim](by {source})[/dim]",
+        f"[{colour}]{bar}[/{colour}] {share:.0%} tool  (target {target:.0%})",
+        f"tool {tool}   direct {direct}   skip {labels['skip']}   unlabelled {labels['unlabelled']}",
+    ]
+    return "\n".join(lines)
+
+
+class BalanceGauge(Static):
+    DEFAULT_CSS = """
+    BalanceGauge { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self, target: float, **kwargs) -> None:
+        super().__init__("[b]Balance[/b]\n[dim]reading...[/dim]", **kwargs)
+        self.target = target
+
+    def update_counts(self, labels: Counter[str], content: Counter[str]) -> None:
+        self.update(balance_text(labels, content, self.target))
