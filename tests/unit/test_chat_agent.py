@@ -149,7 +149,7 @@ def test_headless_write_is_refused_and_the_refusal_is_in_the_transcript(tools):
             yield call("write_file", {"path": "x.txt", "content": "hi"}, "c1")
         else:
             last = messages[-1].parts[0]
-            assert isinstance(last, ToolReturnPart) and last.content.startswith("refused:")
+            assert isinstance(last, ToolReturnPart) and last.content.startswith("Refused:")
             yield "Could not write."
 
     result = run(FunctionModel(stream_function=script), tools)

@@ -51,20 +51,20 @@ def test_read_file_returns_the_file_text(tools):
 def test_read_file_of_a_missing_file_is_an_error_the_model_sees(tools):
     outcome = tools.read_file("missing.txt")
     assert outcome.status == "error"
-    assert outcome.for_model().startswith("error: FileNotFoundError")
+    assert outcome.for_model() == "Error: no such file: missing.txt"
 
 
 def test_run_command_runs_an_allowlisted_program_in_the_workspace(tools):
     outcome = tools.run_command("grep -n world notes.txt")
     assert outcome.status == "ok"
-    assert outcome.output == "2:world\n"
+    assert outcome.output == "2:world"
     assert tools.run_command("pwd").output.strip() == str(tools.root)
 
 
 def test_run_command_reports_a_failing_exit_code(tools):
     outcome = tools.run_command("grep nothing-like-this notes.txt")
     assert outcome.status == "ok"
-    assert "[exit code 1]" in outcome.output
+    assert outcome.output == "[exit code 1]"
 
 
 def test_write_file_with_approval_writes_atomically(root):
@@ -72,6 +72,7 @@ def test_write_file_with_approval_writes_atomically(root):
     tools = WorkspaceTools(root, approver=lambda request: asked.append(request) or True)
     outcome = tools.write_file("out/result.txt", "done\n")
     assert outcome.status == "ok" and outcome.approved is True
+    assert outcome.output == "Wrote 5 bytes (1 lines) to out/result.txt"
     assert (root / "out" / "result.txt").read_text() == "done\n"
     assert asked[0].tool == "write_file" and "out/result.txt" in asked[0].reason
 
@@ -107,7 +108,7 @@ def test_unlisted_program_asks_and_runs_when_approved(root):
     asked = []
     tools = WorkspaceTools(root, approver=lambda request: asked.append(request.reason) or True)
     outcome = tools.run_command("basename a/b.txt")
-    assert outcome.status == "ok" and outcome.output == "b.txt\n"
+    assert outcome.status == "ok" and outcome.output == "b.txt"
     assert "not on the allowlist" in asked[0]
 
 
@@ -219,6 +220,15 @@ def test_escape_command_on_a_symlink_out_is_refused(root, tools, outside):
 def test_escape_symlink_following_options_are_refused(tools):
     assert_refused(tools.run_command("grep -rR secret ."), "follows symlinks")
     assert_refused(tools.run_command("ls --dereference"), "follows symlinks")
+
+
+@pytest.mark.parametrize("command", ["find . -exec cat {} +", "find . -delete", "find . -fprint out.txt", "sort -o out.txt notes.txt"])
+def test_escape_options_that_run_programs_or_write_files_are_refused(tools, command):
+    assert_refused(tools.run_command(command), "runs programs or writes files")
+
+
+def test_escape_find_following_symlinks_is_refused(tools):
+    assert_refused(tools.run_command("find -L . -name x"), "follows symlinks")
 
 
 def test_escape_program_given_as_a_path_is_refused(tools):

@@ -21,8 +21,13 @@ from punie_tui.core.atomic import atomic_write_text
 
 # Read-only programs whose arguments are confined like paths; anything else asks first.
 DEFAULT_ALLOWLIST: tuple[str, ...] = (
-    "cat", "head", "tail", "wc", "ls", "grep", "pwd", "echo", "sort", "uniq", "stat", "true",
+    "cat", "head", "tail", "wc", "ls", "grep", "find", "pwd", "echo", "sort", "uniq", "stat", "true",
 )
+# Options that make an allowlisted program run other programs or write files.
+DANGEROUS_OPTIONS: dict[str, frozenset[str]] = {
+    "find": frozenset({"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls"}),
+    "sort": frozenset({"-o", "--output", "--compress-program"}),
+}
 # Characters that only mean something to a shell; a command containing one is refused rather than
 # passed literally, because the model that wrote it expected a shell to act on it.
 SHELL_METACHARACTERS = frozenset("|;&$><`\n\r")
@@ -32,6 +37,7 @@ SYMLINK_FOLLOWING_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "grep": ("R", ("--dereference-recursive",)),
     "ls": ("LH", ("--dereference", "--dereference-command-line")),
     "stat": ("L", ("--dereference",)),
+    "find": ("LH", ("-follow",)),
 }
 # Folders a tool never writes into: git hooks run code, `.punie` is punie's own state.
 PROTECTED_DIRS = frozenset({".git", ".punie"})
@@ -85,7 +91,7 @@ class ToolOutcome:
         """The text the model sees as the tool's result."""
         if self.status == "ok":
             return self.output
-        return f"{self.status}: {self.reason}"
+        return f"{self.status.capitalize()}: {self.reason}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +108,10 @@ class ToolOutcome:
 
 class Refused(Exception):
     """A tool call the sandbox will not carry out; the message says why."""
+
+
+class ToolError(Exception):
+    """A tool call that ran into a problem the model should see (a missing file)."""
 
 
 @dataclass
@@ -129,6 +139,8 @@ class WorkspaceTools:
             outcome.output = handlers[tool](outcome, arguments)
         except Refused as exc:
             outcome.status, outcome.reason = "refused", str(exc)
+        except ToolError as exc:
+            outcome.status, outcome.reason = "error", str(exc)
         except OSError as exc:
             outcome.status, outcome.reason = "error", f"{type(exc).__name__}: {exc.strerror or exc}"
         outcome.seconds = time.perf_counter() - started
@@ -180,7 +192,11 @@ class WorkspaceTools:
     # Tools.
 
     def _read_file(self, outcome: ToolOutcome, arguments: dict[str, Any]) -> str:
-        path = self.confine(_argument(arguments, "path", ("file_path", "filename", "file")))
+        raw = _argument(arguments, "path", ("file_path", "filename", "file"))
+        path = self.confine(raw)
+        if not path.exists():
+            # Worded like the tool results in the demo training data, which the model learned to read.
+            raise ToolError(f"no such file: {raw}")
         info = path.stat()
         if stat.S_ISDIR(info.st_mode):
             raise Refused(f"{_rel(path, self.root)} is a folder; use run_command with ls")
@@ -215,7 +231,8 @@ class WorkspaceTools:
         # Check again after approval: the folder may have changed while the user was deciding.
         self.confine(str(rel))
         atomic_write_text(path, content, backup=False)
-        return f"wrote {size} bytes to {rel}"
+        lines = content.count("\n") + (0 if content.endswith("\n") or not content else 1)
+        return f"Wrote {size} bytes ({lines} lines) to {rel}"
 
     def _run_command(self, outcome: ToolOutcome, arguments: dict[str, Any]) -> str:
         command = _argument(arguments, "command", ("cmd",))
@@ -253,6 +270,8 @@ class WorkspaceTools:
         return argv
 
     def _check_argument(self, program: str, arg: str) -> None:
+        if arg.split("=", 1)[0] in DANGEROUS_OPTIONS.get(program, ()):
+            raise Refused(f"{program} {arg} runs programs or writes files")
         letters, long_names = SYMLINK_FOLLOWING_OPTIONS.get(program, ("", ()))
         short_cluster = arg.startswith("-") and not arg.startswith("--")
         if arg.split("=", 1)[0] in long_names or (short_cluster and set(letters) & set(arg[1:])):
@@ -302,10 +321,12 @@ class WorkspaceTools:
             if proc.poll() is None:
                 _kill_group(proc)
             proc.stdout.close()
-        text = b"".join(chunks).decode("utf-8", errors="replace")
+        text = b"".join(chunks).decode("utf-8", errors="replace").rstrip("\n")
         if problem is not None:
             return f"{text}\n[stopped: {problem}]"
-        return text if code == 0 else f"{text}\n[exit code {code}]"
+        if code != 0:
+            text += f"{chr(10) if text else ''}[exit code {code}]"
+        return text or "(no output)"
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
