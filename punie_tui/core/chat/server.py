@@ -21,10 +21,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
-from punie_tui.config import APP_NAME
 from punie_tui.core.chat.mlx_model import ADAPTER_CONFIG, ADAPTER_WEIGHTS, ModelSource, ModelSourceError
+from punie_tui.locations import user_cache_dir
 
 HOST = "127.0.0.1"
 # The name mlx-lm's server maps to the model given on its command line.
@@ -44,7 +42,7 @@ def free_port(host: str = HOST) -> int:
 def hf_cache_dir() -> Path:
     """An existing Hugging Face cache folder: mlx-lm's server scans one to list models."""
     configured = os.environ.get("HF_HUB_CACHE")
-    folder = Path(configured) if configured else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "hf-hub"
+    folder = Path(configured) if configured else user_cache_dir() / "hf-hub"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
