@@ -136,6 +136,10 @@ class MlxModel(Model):
         """Load the model and tokenizer on the model's own thread (once) and return them."""
         return self._loading().result()
 
+    def submit(self, fn: Any, *args: Any) -> Future:
+        """Run `fn(*args)` on the model's thread, where its MLX arrays live."""
+        return self._executor.submit(fn, *args)
+
     def close(self) -> None:
         self._executor.shutdown(wait=True)
 
