@@ -36,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         workspace = resolve_workspace(args)
-        definitions = workspace.tools()
+        workspace.tools()  # a broken tools file is unusable input, reported before any model loads
     except WorkspaceError as exc:
         return fail(str(exc))
     if args.prompt is None:
@@ -49,40 +49,28 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         source = resolve_source(workspace, args.model, args.adapter)
-        return _spot_check(args, workspace, source, definitions)
+        return _spot_check(args, workspace, source)
     except (ModelSourceError, ServerError) as exc:
         return fail(str(exc))
 
 
-def _spot_check(args: argparse.Namespace, workspace: Any, source: Any, definitions: list[dict[str, Any]]) -> int:
+def _spot_check(args: argparse.Namespace, workspace: Any, source: Any) -> int:
     from punie_tui.core.chat.agent import ChatOptions, run_chat_sync
-    from punie_tui.core.chat.consistency import check_setup
-    from punie_tui.core.chat.mlx_model import MlxModel
     from punie_tui.core.chat.queries import expectation_for
-    from punie_tui.core.chat.server import MlxServer
+    from punie_tui.core.chat.setup import chat_setup, open_chat_model
     from punie_tui.core.chat.tools import WorkspaceTools
 
-    system_prompt = args.system_prompt if args.system_prompt is not None else workspace.settings.system_prompt
+    setup = chat_setup(workspace, args.system_prompt)
     options = ChatOptions(
         temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens, stop_sequences=tuple(args.stop),
         request_limit=args.request_limit, loop_threshold=args.loop_threshold,
     )
     expected = args.expect or expectation_for(workspace, args.prompt)
     tools = WorkspaceTools(workspace.root)  # no approver: headless refuses what needs approval
-    run_kwargs = dict(definitions=definitions, system_prompt=system_prompt, options=options, expected=expected)
-    if args.server:
-        from mlx_lm.utils import load_tokenizer
-
-        warnings = check_setup(workspace, system_prompt, definitions, tokenizer=load_tokenizer(source.base))
-        with MlxServer(source) as server:
-            result = run_chat_sync(server.chat_model(), args.prompt, tools, **run_kwargs)
-    else:
-        model = MlxModel(source, tool_definitions=definitions)
-        try:
-            warnings = check_setup(workspace, system_prompt, definitions, tokenizer=model.load()[1])
-            result = run_chat_sync(model, args.prompt, tools, **run_kwargs)
-        finally:
-            model.close()
+    with open_chat_model(setup, source, server=args.server) as (model, warnings):
+        result = run_chat_sync(
+            model, args.prompt, tools, definitions=setup.definitions, system_prompt=setup.system_prompt, options=options, expected=expected
+        )
     data = result.to_json()
     data.update({"source": source.label, "path": "server" if args.server else "in-process", "expected": expected,
                  "warnings": [w.to_json() for w in warnings]})

@@ -36,6 +36,15 @@ class TrainingSetup:
     system_prompt_at: str | None = None
     tools: list[dict[str, Any]] | None = None
     tools_at: str | None = None
+    # The first example's opening turns (system, user) and its tools, to render both ways.
+    example: list[dict[str, Any]] | None = None
+    example_tools: list[dict[str, Any]] | None = None
+    example_at: str | None = None
+
+    @property
+    def renders_tools(self) -> bool:
+        """Whether training prompts had a tools block; a workspace without training data renders one."""
+        return self.tools is not None or self.example is None
 
 
 def training_setup(workspace: Workspace) -> TrainingSetup:
@@ -44,12 +53,17 @@ def training_setup(workspace: Workspace) -> TrainingSetup:
     tool_lists: Counter[str] = Counter()
     where: dict[str, str] = {}
     seen = 0
+    setup = TrainingSetup()
     for path in workspace.dataset_paths():
         for record in load_dataset(path).records:
             if seen >= MAX_RECORDS:
                 break
             seen += 1
             turns = record.turns()
+            if setup.example is None and len(turns) >= 2 and [t.get("role") for t in turns[:2]] == ["system", "user"]:
+                setup.example, setup.example_at = turns[:2], record.location
+                tools = record.data.get("tools") if record.data else None
+                setup.example_tools = tools if isinstance(tools, list) else None
             if turns and turns[0].get("role") == "system" and isinstance(turns[0].get("content"), str):
                 prompts[turns[0]["content"]] += 1
                 where.setdefault("p:" + turns[0]["content"], record.location)
@@ -59,7 +73,6 @@ def training_setup(workspace: Workspace) -> TrainingSetup:
                 text = json.dumps(tools, ensure_ascii=False)
                 tool_lists[text] += 1
                 where.setdefault("t:" + text, record.location)
-    setup = TrainingSetup()
     if prompts:
         setup.system_prompt = prompts.most_common(1)[0][0]
         setup.system_prompt_at = where["p:" + setup.system_prompt]
@@ -74,10 +87,15 @@ def check_setup(
     system_prompt: str,
     definitions: list[dict[str, Any]],
     *,
+    render_tools: bool = True,
     tokenizer: Any = None,
     training: TrainingSetup | None = None,
 ) -> list[SetupWarning]:
-    """Warnings for every way the chat's prompt or tools differ from training; [] when they match."""
+    """Warnings for every way the chat's prompt or tools differ from training; [] when they match.
+
+    With the tokenizer, the first training example's opening is rendered as training rendered it and
+    as the chat renders it (its system prompt, its tools or none): any difference is a warning.
+    """
     training = training or training_setup(workspace)
     warnings = []
     configured = workspace.settings.system_prompt
@@ -93,14 +111,15 @@ def check_setup(
         ))
     if training.tools is not None:
         warnings.extend(_tool_warnings(training, definitions))
-        if tokenizer is not None:
-            rendered_training = _render(tokenizer, system_prompt, training.tools)
-            rendered_chat = _render(tokenizer, system_prompt, definitions)
-            if rendered_training != rendered_chat:
-                warnings.append(SetupWarning(
-                    "rendering-differs",
-                    f"the chat template renders the chat's tools differently from the training data's (e.g. {training.tools_at}) {_first_difference(rendered_training, rendered_chat)}",
-                ))
+    if tokenizer is not None and training.example is not None:
+        rendered_training = _render(tokenizer, training.example, training.example_tools)
+        chat_opening = [{"role": "system", "content": system_prompt}, training.example[1]]
+        rendered_chat = _render(tokenizer, chat_opening, definitions if render_tools else None)
+        if rendered_training != rendered_chat:
+            warnings.append(SetupWarning(
+                "rendering-differs",
+                f"the chat's prompt renders differently from the training example {training.example_at} {_first_difference(rendered_training, rendered_chat)}",
+            ))
     return warnings
 
 
@@ -123,8 +142,7 @@ def _names(definitions: list[dict[str, Any]]) -> list[str]:
     return [str(d.get("function", d).get("name")) for d in definitions if isinstance(d, dict)]
 
 
-def _render(tokenizer: Any, system_prompt: str, tools: list[dict[str, Any]]) -> str:
-    messages = [{"role": "system", "content": system_prompt}, {"role": "user", "content": "?"}]
+def _render(tokenizer: Any, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> str:
     return tokenizer.apply_chat_template(messages, tools=tools or None, add_generation_prompt=True, tokenize=False)
 
 

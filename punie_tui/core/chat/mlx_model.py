@@ -108,11 +108,15 @@ class MlxModel(Model):
         source: ModelSource,
         *,
         tool_definitions: list[dict[str, Any]] | None = None,
+        render_tools: bool = True,
         fallback_parser: FallbackParser | None = None,
         settings: ModelSettings | None = None,
     ) -> None:
         super().__init__(settings=settings)
         self.source = source
+        # False when the training data had no tools block in its prompts (tools described in the
+        # system prompt instead): the chat then renders none either, exactly like training.
+        self.render_tools = render_tools
         # The workspace's definitions, used verbatim so the prompt renders exactly as in training.
         self.tool_definitions = {(d.get("function", d))["name"]: d for d in tool_definitions or []}
         self.fallback_parser = fallback_parser
@@ -183,7 +187,7 @@ class MlxModel(Model):
         loop = asyncio.get_running_loop()
         # Loading may take seconds: wait for it without blocking the event loop.
         model, tokenizer = await asyncio.wrap_future(self._loading())
-        prompt = self.render_prompt(messages, tools)
+        prompt = self.render_prompt(messages, tools if self.render_tools else [])
         queue: asyncio.Queue[_Chunk | BaseException | None] = asyncio.Queue()
         cancel = threading.Event()
         job = self._executor.submit(_generate, model, tokenizer, prompt, settings, loop, queue, cancel)

@@ -155,9 +155,24 @@ class MlxServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def chat_model(self) -> Any:
-        """pydantic-ai's OpenAI chat model against this server."""
+    def chat_model(self, definitions: list[dict[str, Any]] | None = None, render_tools: bool = True) -> Any:
+        """pydantic-ai's OpenAI chat model against this server, sending the workspace's tool
+        definitions verbatim (the server renders them with the chat template), or none at all when
+        the training prompts had no tools block."""
         from pydantic_ai.models.openai import OpenAIChatModel
         from pydantic_ai.providers.openai import OpenAIProvider
 
-        return OpenAIChatModel(SERVER_MODEL_NAME, provider=OpenAIProvider(base_url=self.base_url, api_key="punie-local"))
+        exact = {d.get("function", d)["name"]: d for d in definitions or []}
+
+        class WorkspaceToolsChatModel(OpenAIChatModel):
+            # Both hooks shape only what is sent; pydantic-ai still runs every call the server parses.
+            def _map_tool_definition(self, f: Any, model_settings: Any) -> Any:
+                return exact.get(f.name) or super()._map_tool_definition(f, model_settings)
+
+            def _get_tool_choice(self, model_settings: Any, model_request_parameters: Any) -> Any:
+                if not render_tools:
+                    return [], None
+                return super()._get_tool_choice(model_settings, model_request_parameters)
+
+        provider = OpenAIProvider(base_url=self.base_url, api_key="punie-local")
+        return WorkspaceToolsChatModel(SERVER_MODEL_NAME, provider=provider)
