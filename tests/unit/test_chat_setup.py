@@ -115,3 +115,36 @@ def test_run_adapters_lists_folders_then_their_checkpoints_newest_first(workspac
         (folder / f"{step}_adapters.safetensors").write_bytes(b"")
     names = [p.name for p in run_adapters(open_workspace(workspace_dir))]
     assert names == ["adapters", "0000200_adapters.safetensors", "0000100_adapters.safetensors"]
+
+
+def test_a_transcript_becomes_a_training_example_in_the_demo_layout():
+    from punie_tui.core.chat.example import transcript_to_example
+    from punie_tui.core.chat.transcript import ToolCall, ToolResult, Transcript, Turn
+
+    transcript = Transcript("Where is Dataset?", system_prompt="You are punie.", turns=[
+        Turn(text="<tool_call>...", tool_calls=[ToolCall("run_command", {"command": "grep -rn Dataset ."})],
+             tool_results=[ToolResult("run_command", "ok", "core/dataset.py:3:class Dataset")]),
+        Turn(text="In core/dataset.py."),
+    ])
+    assert transcript_to_example(transcript)["messages"] == [
+        {"role": "system", "content": "You are punie."},
+        {"role": "user", "content": "Where is Dataset?"},
+        {"role": "assistant", "content": '<tool_call>\n{"name": "run_command", "arguments": {"command": "grep -rn Dataset ."}}\n</tool_call>'},
+        {"role": "tool", "content": "core/dataset.py:3:class Dataset"},
+        {"role": "assistant", "content": "In core/dataset.py."},
+    ]
+    openai = transcript_to_example(transcript, "openai")["messages"][2]
+    assert openai["tool_calls"][0]["function"]["name"] == "run_command"
+
+
+def test_an_edited_example_is_checked_and_appended_as_one_line(tmp_path):
+    from punie_tui.core.chat.example import ExampleError, append_example, parse_example
+
+    with pytest.raises(ExampleError, match="line 1"):
+        parse_example("{not json")
+    with pytest.raises(ExampleError, match="last message"):
+        parse_example('{"messages": [{"role": "user", "content": "q"}]}')
+    example = parse_example('{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}')
+    path = append_example(tmp_path, example)
+    append_example(tmp_path, example)
+    assert [json.loads(line) for line in path.read_text().splitlines()] == [example, example]
