@@ -127,10 +127,13 @@ def answer_definition(defn: Definition) -> Callable[[str], str]:
         if not rows:
             return f"The search found no definition of `{defn.name}` under punie_tui/."
         path, line, text = rows[0]
-        where = f"`{path}`, line {line}"
-        kind = "class" if defn.kind == "class" else ("method" if text.startswith((" ", "\t")) else "function")
-        extra = " It is indented, so it belongs to a class in that file." if kind == "method" else ""
-        return f"`{defn.name}` is a {kind} defined in {where}:\n\n    {text.strip()}\n{extra}".rstrip()
+        if defn.kind == "class":
+            kind = "a class"
+        elif text.startswith((" ", "\t")):
+            kind = "a method (the line is indented, so it belongs to a class)"
+        else:
+            kind = "a function"
+        return f"`{defn.name}` is {kind} defined in `{path}`, line {line}:\n\n    {text.strip()}"
 
     return answer
 
@@ -249,22 +252,26 @@ def answer_wc(paths: list[str]) -> Callable[[str], str]:
         rows = [line.split() for line in result.splitlines() if line.strip()]
         counts = {row[1]: int(row[0]) for row in rows if len(row) == 2 and row[0].isdigit()}
         if len(paths) == 1:
-            return f"`{paths[0]}` has {counts[paths[0]]} lines."
+            return f"`{paths[0]}` has {_lines(counts[paths[0]])}."
         files = {p: n for p, n in counts.items() if p != "total"}
         longest = max(files, key=lambda p: (files[p], p))
         shortest = min(files, key=lambda p: (files[p], p))
         return (
             f"Together the {len(files)} files have {counts['total']} lines. The longest is `{longest}` "
-            f"({files[longest]} lines), the shortest `{shortest}` ({files[shortest]} lines)."
+            f"({_lines(files[longest])}), the shortest `{shortest}` ({_lines(files[shortest])})."
         )
 
     return answer
 
 
-def answer_count(what: str, path: str) -> Callable[[str], str]:
+def _lines(number: int) -> str:
+    return f"{number} line{'s' if number != 1 else ''}"
+
+
+def answer_count(sentence: str, path: str) -> Callable[[str], str]:
     def answer(result: str) -> str:
         number = int(result.splitlines()[0].strip())
-        return f"`{path}` has {number} line{'s' if number != 1 else ''} containing {what}."
+        return sentence.format(path=f"`{path}`", n=number, lines=_lines(number))
 
     return answer
 
@@ -313,7 +320,7 @@ def answer_write(path: str, what: str) -> Callable[[str], str]:
         m = re.match(r"Wrote (\d+) bytes \((\d+) lines\) to (.+)$", result)
         if not m:
             return f"Writing `{path}` failed: {result}"
-        return f"Done: `{m.group(3)}` now exists ({m.group(2)} lines, {m.group(1)} bytes) with {what}."
+        return f"Done: `{m.group(3)}` now exists ({_lines(int(m.group(2)))}, {m.group(1)} bytes) with {what}."
 
     return answer
 
@@ -545,14 +552,14 @@ def count_plans(root: Path, words: Phrasing, count: int) -> list[Plan]:
             )
         )
     kinds = [
-        ("def lines (functions and methods)", "functions", "def "),
-        ("class statements", "classes", "class "),
-        ("import lines", "imports", "import "),
-        ("`return` statements", "return statements", "return "),
+        ("grep counts {lines} containing `def ` in {path}: its functions and methods.", "functions", "def "),
+        ("grep counts {lines} containing `class ` in {path}: its class statements.", "classes", "class "),
+        ("grep counts {lines} containing `import ` in {path}: its import statements.", "imports", "import "),
+        ("grep counts {lines} containing `return ` in {path}: its return statements.", "return statements", "return "),
     ]
     files = [p for p in python_files(root) if (root / p).stat().st_size > 400]
     for _ in range(12):
-        what, what_q, pattern = rng.choice(kinds)
+        sentence, what_q, pattern = rng.choice(kinds)
         path = rng.choice(files)
         plans.append(
             Plan(
@@ -560,7 +567,7 @@ def count_plans(root: Path, words: Phrasing, count: int) -> list[Plan]:
                 words.pick(COUNT_QUESTIONS, what_q=what_q, path=path),
                 "run_command",
                 {"command": f'grep -c "{pattern}" {path}'},
-                answer_count(what, path),
+                answer_count(sentence, path),
             )
         )
     everything = python_files(root) + python_files(root, "tests") + ["README.md", "Makefile", "pyproject.toml"]
