@@ -79,7 +79,7 @@ class Sandbox:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
         done = subprocess.run(argv, cwd=self.root, capture_output=True, text=True, env=env, timeout=20)
         output = done.stdout + done.stderr
-        if argv[0] in ORDER_DEPENDENT or (argv[0] == "grep" and any(a.startswith("-") and "r" in a for a in argv[1:])):
+        if argv[0] in ORDER_DEPENDENT or _recursive_grep(argv):
             _require_one_file(command, done.stdout)
         if done.returncode != 0:
             output += f"{'' if not output or output.endswith(chr(10)) else chr(10)}[exit code {done.returncode}]"
@@ -91,6 +91,12 @@ class Sandbox:
         target.write_text(content, encoding="utf-8")
         lines = content.count("\n") + (0 if content.endswith("\n") or not content else 1)
         return f"Wrote {len(content.encode('utf-8'))} bytes ({lines} lines) to {path}"
+
+
+def _recursive_grep(argv: list[str]) -> bool:
+    flags = [a for a in argv[1:] if a.startswith("-")]
+    short = "".join(a[1:] for a in flags if not a.startswith("--"))
+    return argv[0] == "grep" and ("r" in short or "R" in short or "--recursive" in flags)
 
 
 def _require_one_file(command: str, stdout: str) -> None:

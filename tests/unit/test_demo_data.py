@@ -247,3 +247,54 @@ def test_each_planted_defect_is_really_in_its_documented_line() -> None:
         assert checks[key](records[line]), f"incoming.jsonl:{line} does not show: {text}"
         found.add(key)
     assert found == set(checks)
+
+
+@pytest.fixture()
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    from demo_sandbox import Sandbox
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "a" / "two.py").write_text("def g():\n    return 2\n")
+    (tmp_path / "big.txt").write_text("x" * 5000)
+    return Sandbox(tmp_path)
+
+
+@pytest.mark.slow
+def test_sandbox_runs_commands_without_a_shell_and_reports_exit_codes(sandbox) -> None:
+    assert sandbox.run_command('grep -n "def f" a/one.py') == "1:def f():"
+    assert sandbox.run_command('grep -n "nothing" a/one.py') == "[exit code 1]"
+    assert sandbox.run_command("ls a/*.py").endswith("[exit code 2]")  # no shell, so no glob
+
+
+@pytest.mark.slow
+def test_sandbox_cuts_long_output_with_a_marker(sandbox) -> None:
+    out = sandbox.run_command("cat big.txt")
+    assert out == "x" * 1200 + "\n[... truncated: 3800 more characters]"
+
+
+@pytest.mark.slow
+def test_sandbox_refuses_programs_outside_the_read_only_list(sandbox) -> None:
+    from demo_sandbox import SandboxError
+
+    with pytest.raises(SandboxError, match="only cat, find, grep, head, ls, wc may run"):
+        sandbox.run_command('python -c "print(1)"')
+
+
+@pytest.mark.slow
+def test_sandbox_refuses_recursive_output_whose_order_depends_on_the_file_system(sandbox) -> None:
+    from demo_sandbox import SandboxError
+
+    assert sandbox.run_command('grep -rn "def f" a') == "a/one.py:1:def f():"
+    with pytest.raises(SandboxError, match="lists 2 files"):
+        sandbox.run_command('grep -rn "return" a')
+
+
+def test_sandbox_write_file_confirms_bytes_and_lines_and_stays_inside(sandbox) -> None:
+    from demo_sandbox import SandboxError
+
+    assert sandbox.write_file("notes/x.md", "é\nb\n") == "Wrote 5 bytes (2 lines) to notes/x.md"
+    assert (sandbox.root / "notes" / "x.md").read_text(encoding="utf-8") == "é\nb\n"
+    with pytest.raises(SandboxError, match="outside the workspace"):
+        sandbox.write_file("../escape.txt", "no")
