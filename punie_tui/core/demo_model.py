@@ -15,11 +15,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
-from punie_tui.config import APP_NAME
 from punie_tui.core.atomic import atomic_write_text
 from punie_tui.core.demo import bundled_data_dir
+from punie_tui.locations import user_cache_dir
 
 # Bump when the files a build writes change, so older cached builds are not reused.
 BUILD_VERSION = 1
@@ -149,8 +147,7 @@ def demo_model_key(tokenizer: Path | None = None, **params: int) -> str:
 
 def demo_model_cache_dir(tokenizer: Path | None = None, **params: int) -> Path:
     """Where the demo model built from these inputs is cached (it may not exist yet)."""
-    cache = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
-    return cache / "demo-model" / demo_model_key(tokenizer, **params)
+    return user_cache_dir() / "demo-model" / demo_model_key(tokenizer, **params)
 
 
 def is_complete(folder: Path) -> bool:
