@@ -156,23 +156,30 @@ class MlxServer:
         self.stop()
 
     def chat_model(self, definitions: list[dict[str, Any]] | None = None, render_tools: bool = True) -> Any:
-        """pydantic-ai's OpenAI chat model against this server, sending the workspace's tool
-        definitions verbatim (the server renders them with the chat template), or none at all when
-        the training prompts had no tools block."""
-        from pydantic_ai.models.openai import OpenAIChatModel
-        from pydantic_ai.providers.openai import OpenAIProvider
+        """pydantic-ai's OpenAI chat model against this server (see `openai_chat_model`)."""
+        return openai_chat_model(self.base_url, definitions, render_tools)
 
-        exact = {d.get("function", d)["name"]: d for d in definitions or []}
 
-        class WorkspaceToolsChatModel(OpenAIChatModel):
-            # Both hooks shape only what is sent; pydantic-ai still runs every call the server parses.
-            def _map_tool_definition(self, f: Any, model_settings: Any) -> Any:
-                return exact.get(f.name) or super()._map_tool_definition(f, model_settings)
+def openai_chat_model(
+    base_url: str, definitions: list[dict[str, Any]] | None = None, render_tools: bool = True, model_name: str = SERVER_MODEL_NAME
+) -> Any:
+    """pydantic-ai's OpenAI chat model against an OpenAI-compatible server at `base_url`, sending the
+    workspace's tool definitions verbatim (the server renders them with the chat template), or none
+    at all when the training prompts had no tools block."""
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers.openai import OpenAIProvider
 
-            def _get_tool_choice(self, model_settings: Any, model_request_parameters: Any) -> Any:
-                if not render_tools:
-                    return [], None
-                return super()._get_tool_choice(model_settings, model_request_parameters)
+    exact = {d.get("function", d)["name"]: d for d in definitions or []}
 
-        provider = OpenAIProvider(base_url=self.base_url, api_key="punie-local")
-        return WorkspaceToolsChatModel(SERVER_MODEL_NAME, provider=provider)
+    class WorkspaceToolsChatModel(OpenAIChatModel):
+        # Both hooks shape only what is sent; pydantic-ai still runs every call the server parses.
+        def _map_tool_definition(self, f: Any, model_settings: Any) -> Any:
+            return exact.get(f.name) or super()._map_tool_definition(f, model_settings)
+
+        def _get_tool_choice(self, model_settings: Any, model_request_parameters: Any) -> Any:
+            if not render_tools:
+                return [], None
+            return super()._get_tool_choice(model_settings, model_request_parameters)
+
+    provider = OpenAIProvider(base_url=base_url, api_key="punie-local")
+    return WorkspaceToolsChatModel(model_name, provider=provider)
