@@ -1,0 +1,117 @@
+"""The eval on the real demo model: its per-query results are exactly what single `punie-tui chat
+--json` runs of the same prompts give, two runs agree, and every checkpoint of a run is a target.
+
+The trained demo model (fixture `trained_demo_model`, on the training branch) is not merged yet, so
+these run on the untrained demo model, whose answers never stop within the token limit.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from punie_tui.config import open_workspace
+from punie_tui.core.eval_suite import build_suite
+from punie_tui.core.eval_targets import model_target, run_targets
+from punie_tui.core.evaluate import EvalOptions, run_suite
+
+pytestmark = pytest.mark.slow
+
+MAX_TOKENS = "24"
+QUERIES = [
+    {"prompt": "Which file contains the `Dataset` class?", "expected": "tool", "tool": "run_command"},
+    {"prompt": "Read punie_tui/widgets/confirm.py and describe the widget.", "expected": "tool", "tool": "read_file"},
+    {"prompt": "What is overfitting?", "expected": "direct"},
+]
+
+
+def punie(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "punie_tui", *args], capture_output=True, text=True, timeout=180)
+
+
+@pytest.fixture()
+def queries(tmp_path: Path) -> Path:
+    path = tmp_path / "queries.jsonl"
+    path.write_text("".join(json.dumps(q) + "\n" for q in QUERIES))
+    return path
+
+
+def without_timing(turns: list[dict]) -> list[dict]:
+    return [{key: value for key, value in turn.items() if key != "seconds"} for turn in turns]
+
+
+def test_suite_results_match_single_chat_runs_of_the_same_prompts(demo_model, demo_workspace, queries, tmp_path):
+    workspace = open_workspace(demo_workspace)
+    suite = build_suite(workspace, queries, seen=1)
+    report = run_suite(workspace, [model_target(demo_model)], suite, options=EvalOptions(max_tokens=int(MAX_TOKENS)))
+    results = report.targets[0].results
+    assert [r.query.set for r in results] == ["heldout", "heldout", "heldout", "seen"]
+    for result in results:
+        done = punie("chat", str(demo_workspace), "--model", str(demo_model), "--prompt", result.query.prompt,
+                     "--max-tokens", MAX_TOKENS, "--expect", result.query.expected, "--json")
+        assert done.returncode in (0, 1), done.stderr
+        chat = json.loads(done.stdout)
+        assert without_timing(result.transcript["turns"]) == without_timing(chat["turns"])
+        assert result.verdict == chat["verdict"] and result.turns == chat["turn_count"]
+        assert result.tools == [call["name"] for turn in chat["turns"] for call in turn["tool_calls"]]
+        assert result.got == ("tool" if chat["tool_calls"] else "direct")
+        assert result.tokens == sum(turn["tokens"] for turn in chat["turns"])
+
+    out = tmp_path / "report.md"
+    done = punie("eval", str(demo_workspace), "--model", str(demo_model), "--queries", str(queries), "--seen", "1",
+                 "--max-tokens", MAX_TOKENS, "--json", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    (target,) = json.loads(done.stdout)["targets"]
+    # Temperature 0 and a fixed seed: the command line run agrees with the one above.
+    assert [(r["prompt"], r["got"], r["verdict"], r["turns"]) for r in target["results"]] == [
+        (r.query.prompt, r.got, r.verdict, r.turns) for r in results
+    ]
+    assert target["accuracy"] == pytest.approx(report.targets[0].metrics()["accuracy"], abs=1e-4)
+    assert f"| {demo_model.name} |" in out.read_text()
+
+
+@pytest.fixture()
+def lora_run(demo_model: Path, tmp_path: Path) -> Path:
+    """A run folder as training leaves it: adapter config, two checkpoints with different LoRA
+    weights, the final adapters, and metrics.jsonl with validation losses."""
+    import mlx.core as mx
+    from mlx.utils import tree_flatten
+    from mlx_lm import load
+    from mlx_lm.tuner.utils import linear_to_lora_layers
+
+    run = tmp_path / "run-demo"
+    adapters = run / "adapters"
+    adapters.mkdir(parents=True)
+    model, _ = load(str(demo_model))
+    model.freeze()
+    lora = {"rank": 4, "scale": 20.0, "dropout": 0.0}
+    linear_to_lora_layers(model, 2, lora)
+    (adapters / "adapter_config.json").write_text(json.dumps({"fine_tune_type": "lora", "num_layers": 2, "lora_parameters": lora}))
+    for iteration, seed in ((50, 1), (100, 2)):
+        mx.random.seed(seed)
+        weights = {
+            name: (mx.random.normal(value.shape) * 0.5 if name.endswith("lora_b") else value)
+            for name, value in tree_flatten(model.trainable_parameters())
+        }
+        mx.save_safetensors(str(adapters / f"{iteration:07d}_adapters.safetensors"), weights)
+    mx.save_safetensors(str(adapters / "adapters.safetensors"), weights)
+    events = [{"type": "val", "iteration": 50, "val_loss": 2.5}, {"type": "val", "iteration": 100, "val_loss": 2.1},
+              {"type": "train", "iteration": 100, "train_loss": 2.0}]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(event) + "\n" for event in events))
+    return run
+
+
+def test_every_checkpoint_of_a_run_is_evaluated_with_its_val_loss(demo_model, demo_workspace, queries, lora_run):
+    workspace = open_workspace(demo_workspace)
+    targets = run_targets(lora_run, demo_model)
+    report = run_suite(workspace, targets, build_suite(workspace, queries, seen=0)[:1], options=EvalOptions(max_tokens=12))
+    first, second = report.targets
+    assert (first.name, first.target.val_loss, second.name, second.target.val_loss) == ("run-demo@50", 2.5, "run-demo@100", 2.1)
+    assert first.error is None and second.error is None
+    # Different weights, different answers: each checkpoint was really loaded.
+    assert first.results[0].transcript["turns"][0]["text"] != second.results[0].transcript["turns"][0]["text"]
+    assert report.best_by_val_loss().name == "run-demo@100"
