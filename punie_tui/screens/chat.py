@@ -7,6 +7,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -83,7 +84,8 @@ class ChatScreen(Screen[None]):
     ChatScreen #main { width: 1fr; }
     ChatScreen .field { color: $text-muted; margin: 1 0 0 0; }
     ChatScreen .pair { height: auto; }
-    ChatScreen .pair Input { width: 1fr; }
+    ChatScreen .pair Input { width: 1fr; margin-right: 1; }
+    ChatScreen #server { border: none; padding: 0; margin: 1 0 0 0; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="chat.cancel", tooltip="Stop the running spot-check"),
@@ -140,22 +142,22 @@ class ChatScreen(Screen[None]):
         with Horizontal():
             with VerticalScroll(id="side"):
                 yield Static("model folder", classes="field")
-                yield Input(self.initial_model, placeholder="path to an MLX model folder", id="model")
+                yield Input(self.initial_model, placeholder="path to an MLX model folder", id="model", compact=True)
                 yield Static("adapter or checkpoint", classes="field")
-                yield Select(adapters, prompt="(no adapter)", value=self.initial_adapter or Select.NULL, id="adapter")
+                yield Select(adapters, prompt="(no adapter)", value=self.initial_adapter or Select.NULL, id="adapter", compact=True)
                 yield Checkbox("through mlx_lm.server", self.initial_server, id="server")
                 yield Static("temperature / max tokens", classes="field")
                 with Horizontal(classes="pair"):
-                    yield Input("0.0", id="temperature", type="number")
-                    yield Input("512", id="max-tokens", type="integer")
+                    yield Input("0.0", id="temperature", type="number", compact=True)
+                    yield Input("512", id="max-tokens", type="integer", compact=True)
                 yield Static("stop sequences (separate with |)", classes="field")
-                yield Input("", id="stop")
+                yield Input("", id="stop", compact=True)
                 yield Static("request limit / loop threshold", classes="field")
                 with Horizontal(classes="pair"):
-                    yield Input("8", id="request-limit", type="integer")
-                    yield Input("3", id="loop-threshold", type="integer")
+                    yield Input("8", id="request-limit", type="integer", compact=True)
+                    yield Input("3", id="loop-threshold", type="integer", compact=True)
                 yield Static("quick probes (eval queries)", classes="field")
-                yield OptionList(*[f"[{q.expected or '?'}] {q.text}" for q in self.queries], id="probes")
+                yield OptionList(*[Text(f"[{q.expected or '?'}] {q.text}") for q in self.queries], id="probes")
             with Vertical(id="main"):
                 yield VerdictBanner("Type a prompt below, or pick a quick probe.", id="verdict")
                 yield Static("", id="warnings")

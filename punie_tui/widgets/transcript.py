@@ -53,8 +53,8 @@ class VerdictBanner(Static):
 
 def _call_title(call: dict[str, Any], result: dict[str, Any] | None) -> str:
     arguments = call["arguments"] if isinstance(call["arguments"], str) else json.dumps(call["arguments"], ensure_ascii=False)
-    status = "" if result is None else f"  [{result['status']}]"
-    return f"{call['name']} {arguments}"[:90] + status
+    status = "" if result is None else f"  -> {result['status']}"
+    return escape(f"{call['name']} {arguments}"[:90] + status)
 
 
 class TurnView(Vertical):
@@ -87,9 +87,9 @@ class TurnView(Vertical):
             self._render_turn(turn)
 
     def _render_turn(self, turn: dict[str, Any]) -> None:
-        finish = turn.get("finish_reason") or "streaming"
+        finish = f"{turn['finish_reason']}, " if turn.get("finish_reason") else ""
         self.query_one(".turn-head", Static).update(
-            f"turn {self.number}  [dim]{finish}, {turn['tokens']} tokens, {turn['seconds']:.1f} s[/dim]"
+            f"turn {self.number}  [dim]{finish}{turn['tokens']} tokens, {turn['seconds']:.1f} s[/dim]"
         )
         calls = turn["tool_calls"]
         # Calls replace their markup in the text; raw text stays available in each call item.

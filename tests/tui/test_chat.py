@@ -84,7 +84,7 @@ async def test_prompt_streams_turns_and_shows_the_completed_verdict(chat_workspa
         turns = list(app.screen.query(TurnView))
         assert len(turns) == 2
         item = turns[0].query_one(Collapsible)
-        assert item.title.startswith('read_file {"path": "notes.txt"}') and item.title.endswith("[ok]")
+        assert item.title.startswith('read_file {"path": "notes.txt"}') and item.title.endswith("-> ok")
         assert "It says 42." in str(turns[1].query_one(".turn-text").render())
 
 
