@@ -174,19 +174,38 @@ async def test_add_to_dataset_appends_the_corrected_example(chat_workspace):
         assert example["messages"][2]["content"].startswith("<tool_call>\n{\"name\": \"read_file\"")
 
 
+def shows_final_calls(app) -> bool:
+    """Every call item on screen carries the final result status of its call."""
+    result = app.screen.last_result
+    if result is None:
+        return False
+    expected = [f"-> {r.status}" for turn in result.transcript.turns for r in turn.tool_results]
+    titles = [str(item.title) for item in app.screen.query(Collapsible)]
+    calls = sum(len(turn.tool_calls) for turn in result.transcript.turns)
+    return len(titles) == calls and [t[t.rfind("-> "):] for t in titles if "-> " in t] == expected
+
+
 def _after_prompt(text: str, verdict: str):
     async def run_before(pilot) -> None:
         await send(pilot, text)
-        await wait_until(pilot, lambda: verdict in banner(pilot.app))
+        await wait_until(pilot, lambda: verdict in banner(pilot.app) and shows_final_calls(pilot.app))
 
     return run_before
 
 
+@pytest.fixture()
+def frozen_turn_clock(monkeypatch):
+    # Turn durations vary with machine load; snapshots show them, so they are pinned to zero.
+    monkeypatch.setattr("punie_tui.core.chat.agent.perf_counter", lambda: 0.0)
+
+
+@pytest.mark.usefixtures("frozen_turn_clock")
 def test_chat_snapshot_completed_with_a_tool_call(snap_compare, chat_workspace):
     app = chat_app(chat_workspace, read_then_answer)
     assert snap_compare(app, terminal_size=(100, 30), run_before=_after_prompt("What does notes.txt say?", "completed"))
 
 
+@pytest.mark.usefixtures("frozen_turn_clock")
 def test_chat_snapshot_loop_verdict(snap_compare, chat_workspace):
     app = chat_app(chat_workspace, repeat_forever)
     assert snap_compare(app, terminal_size=(100, 30), run_before=_after_prompt("Read it again", "loop"))
