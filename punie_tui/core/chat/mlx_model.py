@@ -54,10 +54,12 @@ class ModelSource:
 
     base: Path
     adapter: Path | None = None
+    name: str | None = None
 
     @property
     def label(self) -> str:
-        return self.base.name if self.adapter is None else f"{self.base.name}+{self.adapter.name}"
+        base = self.name or self.base.name
+        return base if self.adapter is None else f"{base}+{self.adapter.name}"
 
     def adapter_dir(self) -> Path | None:
         """The adapter folder mlx-lm loads; for a checkpoint, the run folder holding its config."""
