@@ -55,7 +55,7 @@ async def punie_run(punie_model, messages, parameters, max_tokens: int) -> tuple
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, required=True, help="MLX model folder")
+    parser.add_argument("--model", type=Path, help="MLX model folder (default: the untrained demo model)")
     parser.add_argument("--max-tokens", type=int, default=200)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
@@ -65,6 +65,10 @@ def main() -> int:
 
     from punie_tui.core.chat.mlx_model import MlxModel, ModelSource
 
+    if args.model is None:
+        from punie_tui.core.demo_model import ensure_demo_model
+
+        args.model = ensure_demo_model()
     punie_model = MlxModel(ModelSource(args.model.resolve()))
     model, tokenizer = punie_model.load()
     messages = [ModelRequest(parts=[SystemPromptPart("You are punie."), UserPromptPart(PROMPT)])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, add_workspace_argument, fail, print_json, resolve_workspace
+from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, add_workspace_argument, fail, open_app, print_json, resolve_workspace
 from punie_tui.config import WorkspaceError
 
 
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     except WorkspaceError as exc:
         return fail(str(exc))
     if args.prompt is None:
-        return fail("the chat screen is not available yet; run a headless spot-check with --prompt TEXT")
+        return open_app(args, "chat", model=args.model, adapter=args.adapter, server=args.server)
     if args.max_tokens < 1 or args.request_limit < 1 or args.loop_threshold < 2:
         return fail("--max-tokens and --request-limit must be at least 1, --loop-threshold at least 2")
     from punie_tui.core.chat.mlx_model import ModelSourceError

@@ -86,9 +86,9 @@ def test_resolve_source_uses_punie_toml_paths_relative_to_the_workspace(workspac
     assert source == ModelSource((workspace_dir / "models" / "base").resolve(), adapters.resolve())
 
 
-def test_resolve_source_without_a_model_says_how_to_name_one(workspace_dir):
-    with pytest.raises(ModelSourceError, match="pass --model DIR"):
-        resolve_source(open_workspace(workspace_dir))
+def test_resolve_source_names_a_missing_model_folder(workspace_dir):
+    with pytest.raises(ModelSourceError, match="no-such-model: no such model folder"):
+        resolve_source(open_workspace(workspace_dir), workspace_dir / "no-such-model")
 
 
 def test_a_checkpoint_uses_the_adapter_config_of_its_run(tmp_path):

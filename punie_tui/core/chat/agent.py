@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
+from time import perf_counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -213,7 +213,7 @@ async def run_chat(
 async def _stream_turn(node: Any, run: Any, recorder: _Recorder, cancel: threading.Event | None) -> bool:
     """Stream one model request into a new turn; True when the user cancelled it midway."""
     turn = recorder.start_turn()
-    started = time.perf_counter()
+    started = perf_counter()
     try:
         async with node.stream(run.ctx) as stream:
             async for event in stream:
@@ -228,7 +228,7 @@ async def _stream_turn(node: Any, run: Any, recorder: _Recorder, cancel: threadi
         # The limit is checked as the request starts: no response, so no turn.
         recorder.drop_turn(turn)
         raise
-    recorder.finish_turn(turn, response, time.perf_counter() - started)
+    recorder.finish_turn(turn, response, perf_counter() - started)
     return False
 
 

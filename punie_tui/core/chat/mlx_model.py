@@ -54,10 +54,12 @@ class ModelSource:
 
     base: Path
     adapter: Path | None = None
+    name: str | None = None
 
     @property
     def label(self) -> str:
-        return self.base.name if self.adapter is None else f"{self.base.name}+{self.adapter.name}"
+        base = self.name or self.base.name
+        return base if self.adapter is None else f"{base}+{self.adapter.name}"
 
     def adapter_dir(self) -> Path | None:
         """The adapter folder mlx-lm loads; for a checkpoint, the run folder holding its config."""
@@ -248,14 +250,21 @@ class MlxStreamedResponse(StreamedResponse):
         call_start = tokenizer.tool_call_start if tokenizer.has_tool_calling else None
         splitter = StreamSplitter(call_start, self._stop_sequences)
         last: _Chunk | None = None
-        while True:
-            item = await self._queue.get()
-            if item is None:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            last = item
-            shown = splitter.feed(item.text)
+        done = False
+        while not done:
+            # Take every chunk already waiting: one event per batch keeps up with fast generation.
+            items = [await self._queue.get()]
+            while not self._queue.empty():
+                items.append(self._queue.get_nowait())
+            shown = ""
+            for item in items:
+                if item is None:
+                    done = True
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                last = item
+                shown += splitter.feed(item.text)
             if shown:
                 for event in self._parts_manager.handle_text_delta(vendor_part_id="content", content=shown):
                     yield event

@@ -18,13 +18,16 @@ def _path(workspace: Workspace, value: str | Path) -> Path:
 
 def resolve_source(workspace: Workspace, model: str | Path | None = None, adapter: str | Path | None = None) -> ModelSource:
     """The model to chat with: arguments (relative to the current folder) first, then punie.toml's
-    `model` and `adapter` (relative to the workspace)."""
+    `model` and `adapter` (relative to the workspace), else the untrained demo model (built once)."""
+    name = None
     if model is not None:
         base = Path(model).expanduser()
     elif workspace.settings.model:
         base = _path(workspace, workspace.settings.model)
     else:
-        raise ModelSourceError(f"no model: pass --model DIR or set model in {workspace.settings_path}")
+        from punie_tui.core.demo_model import ensure_demo_model
+
+        base, name = ensure_demo_model(), "demo model (untrained)"
     if not base.is_dir():
         raise ModelSourceError(f"{base}: no such model folder (punie runs local MLX model folders; nothing is downloaded)")
     adapter_path = None
@@ -34,7 +37,7 @@ def resolve_source(workspace: Workspace, model: str | Path | None = None, adapte
         adapter_path = _path(workspace, workspace.settings.adapter)
     if adapter_path is not None and not adapter_path.exists():
         raise ModelSourceError(f"{adapter_path}: no such adapter folder or checkpoint")
-    source = ModelSource(base.resolve(), adapter_path.resolve() if adapter_path else None)
+    source = ModelSource(base.resolve(), adapter_path.resolve() if adapter_path else None, name)
     source.adapter_dir()  # fails now, naming the path, rather than at load time
     return source
 
