@@ -17,7 +17,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "ids of config.json, generation_config.json and the tokenizer agree. Prints the token ids; exit 0 when all pass.",
     )
     add_workspace_argument(parser)
-    parser.add_argument("--model", help="model folder (or a folder with just its tokenizer files; default: model in punie.toml)")
+    parser.add_argument("--model", help="model folder (or a folder with just its tokenizer files; default: model in punie.toml, else the demo model)")
     parser.add_argument("--json", action="store_true", help="print the checks as JSON")
 
 
@@ -27,11 +27,11 @@ def run(args: argparse.Namespace) -> int:
     except WorkspaceError as exc:
         return fail(str(exc))
     from punie_tui.core.chat.mlx_model import ModelSourceError
-    from punie_tui.core.eval_targets import base_model
+    from punie_tui.core.eval_targets import base_source
     from punie_tui.core.gate import GateError, render_text, run_gate
 
     try:
-        result = run_gate(base_model(workspace, args.model), workspace)
+        result = run_gate(base_source(workspace, args.model).base, workspace)
     except (ModelSourceError, GateError) as exc:
         return fail(str(exc))
     if args.json:

@@ -45,12 +45,12 @@ class Target:
         }
 
 
-def model_target(base: Path) -> Target:
-    return Target(base.name, "model", ModelSource(base))
+def model_target(base: ModelSource) -> Target:
+    return Target(base.label, "model", base)
 
 
-def adapter_target(base: Path, adapter: Path) -> Target:
-    source = ModelSource(base, adapter)
+def adapter_target(base: ModelSource, adapter: Path) -> Target:
+    source = ModelSource(base.base, adapter, base.name)
     source.adapter_dir()  # fails now, naming the path, rather than when the model loads
     kind: TargetKind = "adapter" if adapter.is_dir() else "checkpoint"
     return Target(source.label, kind, source, iteration=checkpoint_iteration(adapter))
@@ -141,7 +141,7 @@ def nearest_loss(losses: dict[int, float], iteration: int | None) -> float | Non
     return losses[best]
 
 
-def run_targets(run_dir: Path, base: Path) -> list[Target]:
+def run_targets(run_dir: Path, base: ModelSource) -> list[Target]:
     """Every checkpoint of a run, oldest first, each with its validation loss; the final adapters
     too when training went on after the last checkpoint (or saved none)."""
     adapters = run_adapter_dir(run_dir)
@@ -151,28 +151,22 @@ def run_targets(run_dir: Path, base: Path) -> list[Target]:
         iteration = checkpoint_iteration(path)
         if iteration is None:
             continue
-        source = ModelSource(base, path)
+        source = ModelSource(base.base, path, base.name)
         targets.append(Target(f"{run_dir.name}@{iteration}", "checkpoint", source, iteration=iteration, val_loss=nearest_loss(losses, iteration)))
     newest = targets[-1].iteration if targets else None
     if (adapters / "adapters.safetensors").is_file() and (newest is None or (last is not None and last > newest)):
-        targets.append(Target(f"{run_dir.name}@final", "adapter", ModelSource(base, adapters), iteration=last, val_loss=nearest_loss(losses, last)))
+        targets.append(Target(f"{run_dir.name}@final", "adapter", ModelSource(base.base, adapters, base.name), iteration=last, val_loss=nearest_loss(losses, last)))
     if not targets:
         raise ModelSourceError(f"{adapters}: no checkpoints (NNNNNNN_adapters.safetensors) and no adapters.safetensors")
     return targets
 
 
-def base_model(workspace: Workspace, model: str | Path | None) -> Path:
-    """The base model: the argument (relative to the current folder) or punie.toml's `model`."""
-    if model is not None:
-        base = Path(model).expanduser()
-    elif workspace.settings.model:
-        base = Path(workspace.settings.model).expanduser()
-        base = base if base.is_absolute() else workspace.root / base
-    else:
-        raise ModelSourceError(f"no model: pass --model DIR or set model in {workspace.settings_path}")
-    if not base.is_dir():
-        raise ModelSourceError(f"{base}: no such model folder (punie runs local MLX model folders; nothing is downloaded)")
-    return base.resolve()
+def base_source(workspace: Workspace, model: str | Path | None) -> ModelSource:
+    """The base model as chat picks it: the argument, punie.toml's `model`, else the untrained demo model."""
+    from punie_tui.core.chat.sources import resolve_source
+
+    source = resolve_source(workspace, model, None)
+    return ModelSource(source.base, None, source.name)
 
 
 def resolve_targets(
@@ -184,18 +178,19 @@ def resolve_targets(
 ) -> list[Target]:
     """The targets named on the command line, in order: the base model (when --model is given or
     nothing else is), each adapter or checkpoint, each run's checkpoints, each server URL. A run
-    without --model uses the base model in its config.yaml."""
+    without --model uses the base model in its config.yaml; the base model is otherwise chosen as
+    the chat chooses it (punie.toml's `model`, else the untrained demo model)."""
     targets: list[Target] = []
     if model is not None or not (adapters or runs or servers):
-        targets.append(model_target(base_model(workspace, model)))
+        targets.append(model_target(base_source(workspace, model)))
     for adapter in adapters:
         path = Path(adapter).expanduser()
         if not path.exists():
             raise ModelSourceError(f"{path}: no such adapter folder or checkpoint")
-        targets.append(adapter_target(base_model(workspace, model), path.resolve()))
+        targets.append(adapter_target(base_source(workspace, model), path.resolve()))
     for run in runs:
         run_dir = Path(run).expanduser().resolve()
-        base = base_model(workspace, model) if model is not None else (run_base_model(run_dir) or base_model(workspace, None))
-        targets.extend(run_targets(run_dir, base))
+        trained = run_base_model(run_dir) if model is None else None
+        targets.extend(run_targets(run_dir, ModelSource(trained) if trained else base_source(workspace, model)))
     targets.extend(server_target(url) for url in servers)
     return targets

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from punie_tui.config import open_workspace
+from punie_tui.core.chat.mlx_model import ModelSource
 from punie_tui.core.eval_suite import build_suite
 from punie_tui.core.eval_targets import model_target, run_targets
 from punie_tui.core.evaluate import EvalOptions, run_suite
@@ -47,7 +48,7 @@ def without_timing(turns: list[dict]) -> list[dict]:
 def test_suite_results_match_single_chat_runs_of_the_same_prompts(demo_model, demo_workspace, queries, tmp_path):
     workspace = open_workspace(demo_workspace)
     suite = build_suite(workspace, queries, seen=1)
-    report = run_suite(workspace, [model_target(demo_model)], suite, options=EvalOptions(max_tokens=int(MAX_TOKENS)))
+    report = run_suite(workspace, [model_target(ModelSource(demo_model))], suite, options=EvalOptions(max_tokens=int(MAX_TOKENS)))
     results = report.targets[0].results
     assert [r.query.set for r in results] == ["heldout", "heldout", "heldout", "seen"]
     for result in results:
@@ -62,7 +63,8 @@ def test_suite_results_match_single_chat_runs_of_the_same_prompts(demo_model, de
         assert result.tokens == sum(turn["tokens"] for turn in chat["turns"])
 
     out = tmp_path / "report.md"
-    done = punie("eval", str(demo_workspace), "--model", str(demo_model), "--queries", str(queries), "--seen", "1",
+    # No --model: the demo workspace names none, so the eval, like the chat, runs the demo model.
+    done = punie("eval", str(demo_workspace), "--queries", str(queries), "--seen", "1",
                  "--max-tokens", MAX_TOKENS, "--json", "--out", str(out))
     assert done.returncode == 0, done.stderr
     (target,) = json.loads(done.stdout)["targets"]
@@ -71,7 +73,8 @@ def test_suite_results_match_single_chat_runs_of_the_same_prompts(demo_model, de
         (r.query.prompt, r.got, r.verdict, r.turns) for r in results
     ]
     assert target["accuracy"] == pytest.approx(report.targets[0].metrics()["accuracy"], abs=1e-4)
-    assert f"| {demo_model.name} |" in out.read_text()
+    assert target["name"] == "demo model (untrained)" and target["base"] == str(demo_model)
+    assert "| demo model (untrained) |" in out.read_text()
 
 
 @pytest.fixture()
@@ -107,7 +110,7 @@ def lora_run(demo_model: Path, tmp_path: Path) -> Path:
 
 def test_every_checkpoint_of_a_run_is_evaluated_with_its_val_loss(demo_model, demo_workspace, queries, lora_run):
     workspace = open_workspace(demo_workspace)
-    targets = run_targets(lora_run, demo_model)
+    targets = run_targets(lora_run, ModelSource(demo_model))
     report = run_suite(workspace, targets, build_suite(workspace, queries, seen=0)[:1], options=EvalOptions(max_tokens=12))
     first, second = report.targets
     assert (first.name, first.target.val_loss, second.name, second.target.val_loss) == ("run-demo@50", 2.5, "run-demo@100", 2.1)

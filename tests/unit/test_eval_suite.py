@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from punie_tui.config import open_workspace
-from punie_tui.core.chat.mlx_model import ModelSourceError
+from punie_tui.core.chat.mlx_model import ModelSource, ModelSourceError
 from punie_tui.core.chat.transcript import ToolCall
 from punie_tui.core.eval_suite import SuiteError, SuiteQuery, build_suite, load_queries_file, load_references, seen_queries
 from punie_tui.core.eval_targets import resolve_targets, run_targets, server_target
@@ -107,7 +107,7 @@ def make_run(tmp_path: Path, checkpoints: list[int], final: bool = True, trained
 def test_run_targets_are_every_checkpoint_oldest_first_with_the_nearest_val_loss(tmp_path):
     base = tmp_path / "base"
     base.mkdir()
-    targets = run_targets(make_run(tmp_path, [100, 50, 75]), base)
+    targets = run_targets(make_run(tmp_path, [100, 50, 75]), ModelSource(base))
     assert [(t.name, t.kind, t.iteration, t.val_loss) for t in targets] == [
         ("run-1@50", "checkpoint", 50, 1.5), ("run-1@75", "checkpoint", 75, 1.5), ("run-1@100", "checkpoint", 100, 1.7),
     ]
@@ -117,14 +117,14 @@ def test_run_targets_are_every_checkpoint_oldest_first_with_the_nearest_val_loss
 def test_run_targets_add_the_final_adapters_when_training_went_past_the_last_checkpoint(tmp_path):
     base = tmp_path / "base"
     base.mkdir()
-    targets = run_targets(make_run(tmp_path, [50], trained_to=120), base)
+    targets = run_targets(make_run(tmp_path, [50], trained_to=120), ModelSource(base))
     assert [(t.name, t.kind, t.iteration) for t in targets] == [("run-1@50", "checkpoint", 50), ("run-1@final", "adapter", 120)]
 
 
 def test_a_run_without_adapters_is_unusable_input(tmp_path):
     (tmp_path / "empty-run").mkdir()
     with pytest.raises(ModelSourceError, match="no adapter_config.json in the run folder"):
-        run_targets(tmp_path / "empty-run", tmp_path)
+        run_targets(tmp_path / "empty-run", ModelSource(tmp_path))
 
 
 def test_targets_from_the_command_line_put_the_base_model_first(tmp_path, demo_workspace):
@@ -134,7 +134,7 @@ def test_targets_from_the_command_line_put_the_base_model_first(tmp_path, demo_w
     run = make_run(tmp_path, [50, 100], final=False)
     names = [t.name for t in resolve_targets(workspace, base, [run / "adapters"], [run], ["http://127.0.0.1:9/v1/"])]
     assert names == ["base", "base+adapters", "run-1@50", "run-1@100", "http://127.0.0.1:9/v1"]
-    with pytest.raises(ModelSourceError, match="no model: pass --model DIR"):
-        resolve_targets(workspace)
+    with pytest.raises(ModelSourceError, match="no-such-model: no such model folder"):
+        resolve_targets(workspace, tmp_path / "no-such-model")
     with pytest.raises(ModelSourceError, match="is an http:// or https:// URL"):
         server_target("localhost:8080")

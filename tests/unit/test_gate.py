@@ -89,6 +89,8 @@ def test_gate_fails_when_the_template_cannot_render_an_example(demo_model, demo_
     assert where.endswith("examples.jsonl:1") and detail.startswith("the chat template fails:")
 
 
-def test_gate_without_a_model_is_unusable_input(demo_workspace):
-    done = punie("gate", str(demo_workspace))
-    assert done.returncode == 2 and "no model: pass --model DIR" in done.stderr
+def test_gate_on_a_missing_or_tokenizerless_folder_is_unusable_input(demo_workspace, tmp_path):
+    done = punie("gate", str(demo_workspace), "--model", str(tmp_path / "nothing"))
+    assert done.returncode == 2 and "nothing: no such model folder" in done.stderr
+    done = punie("gate", str(demo_workspace), "--model", str(tmp_path))
+    assert done.returncode == 2 and f"{tmp_path}: no tokenizer.json or tokenizer_config.json" in done.stderr
