@@ -35,6 +35,7 @@ class ScreenEntry:
 SCREENS: dict[str, ScreenEntry] = {
     "home": ScreenEntry("punie_tui.screens.home", "HomeScreen", "h", "Home", "The workspace at a glance"),
     "chat": ScreenEntry("punie_tui.screens.chat", "ChatScreen", "c", "Chat", "Spot-check a model's tool loop with real tools"),
+    "evaluate": ScreenEntry("punie_tui.screens.evaluate", "EvalScreen", "e", "Eval", "Compare models, adapters and checkpoints on tool-vs-direct queries"),
 }
 
 

@@ -28,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--queries", type=Path, help="held-out queries JSONL (default: queries_file in punie.toml)")
     parser.add_argument("--seen", type=int, help="prompts sampled from the training data (default: as many as held-out queries; 0 for none)")
     parser.add_argument("--train-data", action="append", type=Path, metavar="FILE", help="where seen prompts come from (default: the run's train.jsonl, else the workspace's datasets)")
-    parser.add_argument("--references", type=Path, help="JSON or JSONL rows measured elsewhere, shown marked as references")
+    parser.add_argument("--references", type=Path, help="JSON or JSONL rows measured elsewhere, shown marked as references (default: eval-references.json in the workspace)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed and seen-prompt sample (default 0)")
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--request-limit", type=int, default=8, help="model requests before a query is stopped (default 8)")
@@ -46,28 +46,31 @@ def run(args: argparse.Namespace) -> int:
     if args.max_tokens < 1 or args.request_limit < 1 or args.loop_threshold < 2 or (args.seen is not None and args.seen < 0):
         return fail("--max-tokens and --request-limit must be at least 1, --loop-threshold at least 2, --seen at least 0")
     from punie_tui.core.chat.mlx_model import ModelSourceError
-    from punie_tui.core.eval_suite import SuiteError, build_suite, load_references
+    from punie_tui.core.eval_suite import SuiteError, build_suite, load_references, workspace_references
     from punie_tui.core.eval_targets import resolve_targets
+    from punie_tui.core.evaluate import EvalOptions
 
+    headless = bool(args.json or args.out)
+    named = bool(args.model or args.adapter or args.run or args.server)
     try:
-        targets = resolve_targets(workspace, args.model, args.adapter, args.run, args.server)
+        # The screen resolves its default target itself, so it opens at once (the demo model may need building).
+        targets = resolve_targets(workspace, args.model, args.adapter, args.run, args.server) if headless or named else None
         queries = build_suite(workspace, args.queries, seen=args.seen, seed=args.seed, train_files=args.train_data,
                               run_dirs=[Path(run).expanduser() for run in args.run])
-        references = load_references(args.references) if args.references else []
+        references = load_references(args.references) if args.references else workspace_references(workspace)
     except (ModelSourceError, SuiteError) as exc:
         return fail(str(exc))
-    if not (args.json or args.out):
-        return open_app(args, "evaluate", targets=targets, queries=queries, references=references)
-    return _headless(args, workspace, targets, queries, references)
+    options = EvalOptions(max_tokens=args.max_tokens, request_limit=args.request_limit, loop_threshold=args.loop_threshold, seed=args.seed)
+    if not headless:
+        return open_app(args, "evaluate", targets=targets, queries=queries, references=references, options=options)
+    return _headless(args, workspace, targets, queries, references, options)
 
 
-def _headless(args: argparse.Namespace, workspace: Any, targets: list, queries: list, references: list) -> int:
+def _headless(args: argparse.Namespace, workspace: Any, targets: list, queries: list, references: list, options: Any) -> int:
     import sys
 
     from punie_tui.core.eval_report import write_markdown
-    from punie_tui.core.evaluate import EvalOptions, Progress, run_suite
-
-    options = EvalOptions(max_tokens=args.max_tokens, request_limit=args.request_limit, loop_threshold=args.loop_threshold, seed=args.seed)
+    from punie_tui.core.evaluate import Progress, run_suite
 
     def progress(step: Progress) -> None:
         if step.result is not None:

@@ -190,3 +190,13 @@ def build_suite(workspace: Workspace, queries_file: Path | None = None, *, seen:
     files = train_files if train_files is not None else training_files(workspace, run_dirs)
     count = len(heldout) if seen is None else seen
     return heldout + seen_queries(files, count, seed=seed, exclude=[q.prompt for q in heldout])
+
+
+# Reference rows a workspace keeps beside its data (JSON, so it is never taken for a dataset).
+REFERENCES_FILE = "eval-references.json"
+
+
+def workspace_references(workspace: Workspace) -> list[Reference]:
+    """The workspace's own reference rows; [] when it keeps none."""
+    path = workspace.root / REFERENCES_FILE
+    return load_references(path) if path.is_file() else []

@@ -6,7 +6,7 @@ turns and time; held-out and training ("seen") prompts scored apart, so memorisa
 from __future__ import annotations
 
 import threading
-import time
+from time import perf_counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -253,14 +253,14 @@ async def run_target(
             return False
         # A fresh sandbox per query, exactly as one `punie-tui chat` run gets.
         tools = WorkspaceTools(setup.workspace.root)
-        started = time.perf_counter()
+        started = perf_counter()
         chat = await run_chat(
             model, query.prompt, tools, definitions=setup.definitions, system_prompt=setup.system_prompt,
             options=options, expected=query.expected, cancel=cancel,
         )
         if chat.cancelled:
             return False
-        result = query_result(query, chat, time.perf_counter() - started)
+        result = query_result(query, chat, perf_counter() - started)
         report.results.append(result)
         if on_result is not None:
             on_result(result)
