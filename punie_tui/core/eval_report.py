@@ -47,8 +47,9 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def summary_rows(report: EvalReport) -> list[list[str]]:
-    """Rows of the target table: measured targets first, then references marked as such."""
+def summary_rows(report: EvalReport, *, notes: bool = True) -> list[list[str]]:
+    """Rows of the target table: measured targets first, then references marked as such (with
+    their notes unless `notes` is False)."""
     rows = []
     for target in report.targets:
         values = target.metrics()
@@ -56,7 +57,7 @@ def summary_rows(report: EvalReport) -> list[list[str]]:
         loss = f"{target.target.val_loss:.3f}" if target.target.val_loss is not None else "-"
         rows.append([name, *(format_value(key, values[key]) for key, _ in COLUMNS), loss])
     for reference in report.references:
-        note = f" ({reference.note})" if reference.note else ""
+        note = f" ({reference.note})" if reference.note and notes else ""
         rows.append([f"{reference.name} [reference]{note}", *(format_value(key, reference.metrics.get(key)) for key, _ in COLUMNS), "-"])
     return rows
 

@@ -249,7 +249,7 @@ class EvalScreen(Screen[None]):
         by_behaviour, by_loss = report.best_by_behaviour(), report.best_by_val_loss()
         summary = self.query_one("#summary", DataTable)
         summary.clear()
-        for index, row in enumerate(summary_rows(report)):
+        for index, row in enumerate(summary_rows(report, notes=False)):
             target = report.targets[index] if index < len(report.targets) else None
             marks = "".join(mark for mark, best in ((BEST_BEHAVIOUR, by_behaviour), (BEST_LOSS, by_loss)) if target is not None and best is target)
             name = Text(f"{marks} {row[0]}" if marks else row[0], style="italic" if target is None else "")
@@ -259,6 +259,7 @@ class EvalScreen(Screen[None]):
             loss = f"{BEST_LOSS} best by validation loss: {by_loss.name}" if by_loss else "no validation losses recorded"
             notes.append(f"{BEST_BEHAVIOUR} best checkpoint by behaviour: {by_behaviour.name};  {loss}")
         notes += [f"{t.name} failed: {t.error}" for t in report.targets if t.error]
+        notes += [f"{r.name} [reference]: {r.note}" for r in report.references if r.note]
         self.query_one("#notes", Static).update("\n".join(notes))
         done = sum(len(t.results) for t in report.targets)
         self.query_one("#status", Static).update(f"{'cancelled' if report.cancelled else 'finished'}: {done} results; ctrl+o on a cell shows its transcript, ctrl+e exports")

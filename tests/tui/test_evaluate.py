@@ -116,13 +116,16 @@ async def test_a_run_is_picked_in_one_go_and_the_best_checkpoints_are_marked(eva
         assert targets.selected == [0]
         await run_checkpoints(pilot)
         summary = cells(app.screen.query_one("#summary", DataTable))
-        assert [row[0] for row in summary] == ["★ run-1@50", "◆ run-1@100"]
+        # The workspace's eval-references.json adds a row, marked as a reference.
+        assert [row[0] for row in summary] == ["★ run-1@50", "◆ run-1@100", "hosted agent [reference]"]
+        assert summary[2][1:] == ["-", "-", "-", "-", "-", "-", "2.41", "-"]
         # run-1@50 reads notes.txt for both questions naming a file: one was wanted, one not.
         assert summary[0][1:5] == ["67%", "100%", "50%", "100%"]
         assert summary[1][1:5] == ["67%", "50%", "-", "0%"]
         assert summary[1][-1] == "1.200"
         notes = str(app.screen.query_one("#notes", Static).render())
         assert "★ best checkpoint by behaviour: run-1@50;  ◆ best by validation loss: run-1@100" in notes
+        assert "hosted agent [reference]: measured elsewhere" in notes
         queries = cells(app.screen.query_one("#queries", DataTable))
         assert [row[:3] for row in queries] == [
             ["What does the file notes.txt say?", "heldout", "tool"], ["What is a closure?", "heldout", "direct"],

@@ -138,3 +138,16 @@ def test_targets_from_the_command_line_put_the_base_model_first(tmp_path, demo_w
         resolve_targets(workspace, tmp_path / "no-such-model")
     with pytest.raises(ModelSourceError, match="is an http:// or https:// URL"):
         server_target("localhost:8080")
+
+
+def test_the_punie_baselines_show_as_marked_reference_rows(punie_data):
+    from punie_tui.core.eval_report import render_markdown
+    from punie_tui.core.evaluate import EvalReport
+
+    # The fixture copies the baselines in the real data's README; check they are still there.
+    readme = (punie_data / "README.md").read_text()
+    assert "a hosted agent 2.41 s" in readme and "the 7B Phase-0 model 21.06 s" in readme
+    references = load_references(Path(__file__).parents[1] / "fixtures" / "punie_baselines.json")
+    markdown = render_markdown(EvalReport([], references))
+    assert "| hosted agent [reference] (one code-search query; pauleveritt/punie 1fe77fb, MIT) | - | - | - | - | - | - | 2.41 | - |" in markdown
+    assert "| Qwen2.5-Coder-7B-Instruct-4bit + LoRA [reference] (5/5 on a five-query check; pauleveritt/punie 1fe77fb, MIT) | 100% |" in markdown
