@@ -12,6 +12,7 @@ these run on the untrained demo model, whose answers never stop within the token
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,24 @@ def test_every_checkpoint_of_a_run_is_evaluated_with_its_val_loss(demo_model, de
     # Different weights, different answers: each checkpoint was really loaded.
     assert first.results[0].transcript["turns"][0]["text"] != second.results[0].transcript["turns"][0]["text"]
     assert report.best_by_val_loss().name == "run-demo@100"
+
+
+def test_eval_without_json_opens_the_screen_with_the_named_target_and_runs_it(demo_model, demo_workspace, queries, tmp_path):
+    from tests.e2e.tmux import TmuxApp
+
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "LD_PRELOAD": os.environ.get("LD_PRELOAD", "")}
+    app = TmuxApp(["eval", str(demo_workspace), "--model", str(demo_model), "--queries", str(queries), "--seen", "0",
+                   "--max-tokens", "8"], env=env, size=(120, 36))
+    try:
+        app.wait_for("targets (space to check)")
+        app.press("C-r")
+        screen = app.wait_for("finished: 3 results", timeout=90)
+        assert demo_model.name in screen and "Which file contains the `Dataset` class?" in screen
+        app.press("C-e")
+        app.wait_for("Report written to")
+        app.press("C-q")
+        assert "EXITED 0" in app.wait_for("EXITED")
+    finally:
+        app.close()
+    assert "| held-out acc |" in (demo_workspace / "eval-report.md").read_text()
