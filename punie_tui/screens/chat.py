@@ -201,6 +201,8 @@ class ChatScreen(Screen[None]):
     def start(self, prompt: str, expected: str | None = None) -> None:
         from punie_tui.core.chat.queries import expectation_for
 
+        # A new prompt replaces a running one: stop it rather than let it run on unseen.
+        self._cancel.set()
         self._cancel = threading.Event()
         adapter = self.query_one("#adapter", Select).value
         choice = (self.query_one("#model", Input).value.strip() or None, None if adapter is Select.NULL else str(adapter),
@@ -228,12 +230,17 @@ class ChatScreen(Screen[None]):
         except (ModelSourceError, ServerError, OSError, ValueError) as exc:
             self.post_message(self.Status(f"cannot load the model: {exc}"))
             return
-        tools = WorkspaceTools(self.workspace.root, approver=self._ask_approval)
-        result = run_chat_sync(
-            model, prompt, tools, definitions=self._setup.definitions, system_prompt=self._setup.system_prompt,
-            options=options, expected=expected, cancel=cancel,
-            on_update=lambda transcript: self.post_message(self.Updated([turn.to_json() for turn in transcript.turns])),
-        )
+        tools = WorkspaceTools(self.workspace.root, approver=lambda request: self._ask_approval(request, cancel))
+        try:
+            result = run_chat_sync(
+                model, prompt, tools, definitions=self._setup.definitions, system_prompt=self._setup.system_prompt,
+                options=options, expected=expected, cancel=cancel,
+                on_update=lambda transcript: self.post_message(self.Updated([turn.to_json() for turn in transcript.turns])),
+            )
+        except Exception as exc:
+            # The banner says so; the app's worker-error handler reports the details.
+            self.post_message(self.Status(f"failed: {type(exc).__name__}: {exc}"))
+            raise
         self.last_result = result
         data = result.to_json()
         append_session(sessions_dir(self.workspace.root) / self.session_file, data)
@@ -278,7 +285,7 @@ class ChatScreen(Screen[None]):
         self._cancel.set()
         self._unload()
 
-    def _ask_approval(self, request: Any) -> bool:
+    def _ask_approval(self, request: Any, cancel: threading.Event) -> bool:
         # Called on the worker thread: ask on the UI thread and wait for the answer.
         answered = threading.Event()
         answer: list[bool] = []
@@ -290,7 +297,7 @@ class ChatScreen(Screen[None]):
         question = f"{request.tool} wants to {request.reason}.\n{request.arguments}\nAllow it?"
         self.app.call_from_thread(self.app.push_screen, ConfirmDialog(question, yes="Allow", no="Refuse"), decided)
         while not answered.wait(0.1):
-            if self._cancel.is_set():
+            if cancel.is_set():
                 return False
         return answer[0]
 

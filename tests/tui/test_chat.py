@@ -15,7 +15,7 @@ from punie_tui.app import PunieApp
 from punie_tui.config import open_workspace
 from punie_tui.screens.chat import AddExampleDialog, ChatScreen
 from punie_tui.widgets.confirm import ConfirmDialog
-from punie_tui.widgets.transcript import TurnView, VerdictBanner
+from punie_tui.widgets.transcript import TranscriptView, TurnView, VerdictBanner
 from tests.tui.conftest import fixed_copy
 
 
@@ -188,7 +188,11 @@ def shows_final_calls(app) -> bool:
 def _after_prompt(text: str, verdict: str):
     async def run_before(pilot) -> None:
         await send(pilot, text)
-        await wait_until(pilot, lambda: verdict in banner(pilot.app) and shows_final_calls(pilot.app))
+        transcript = pilot.app.screen.query_one(TranscriptView)
+        await wait_until(
+            pilot,
+            lambda: verdict in banner(pilot.app) and shows_final_calls(pilot.app) and transcript.scroll_y == transcript.max_scroll_y,
+        )
 
     return run_before
 
