@@ -184,3 +184,28 @@ def test_an_adapter_that_does_not_fit_the_model_is_refused_naming_it(demo_model,
     with pytest.raises(ModelSourceError, match="cannot load: ValueError"):
         model.load()
     model.close()
+
+
+def test_server_and_in_process_render_the_same_prompt_with_and_without_tools(demo_model, demo_workspace):
+    from pydantic_ai.tools import ToolDefinition
+
+    setup = chat_setup(open_workspace(demo_workspace))
+    tools = [ToolDefinition(name=d["function"]["name"], description=d["function"]["description"],
+                            parameters_json_schema=d["function"]["parameters"]) for d in setup.definitions]
+    parameters = ModelRequestParameters(function_tools=tools)
+
+    def prompt_tokens(model) -> int:
+        response = asyncio.run(model.request(MESSAGES, {"max_tokens": 1}, parameters))
+        return response.usage.input_tokens
+
+    counts = {}
+    with MlxServer(ModelSource(demo_model)) as server:
+        for render in (False, True):
+            local = MlxModel(ModelSource(demo_model), tool_definitions=setup.definitions, render_tools=render)
+            try:
+                counts[render] = (prompt_tokens(local), prompt_tokens(server.chat_model(setup.definitions, render_tools=render)))
+            finally:
+                local.close()
+    assert counts[False][0] == counts[False][1]
+    assert counts[True][0] == counts[True][1]
+    assert counts[True][0] > counts[False][0] + 100  # the tools block is really there, on both paths
