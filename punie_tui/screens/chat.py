@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -21,6 +22,21 @@ from punie_tui.widgets.transcript import TranscriptView, VerdictBanner
 
 if TYPE_CHECKING:
     from punie_tui.config import Workspace
+
+
+@dataclass
+class LoadedModel:
+    """The model the screen chats with, kept while the picked source stays the same."""
+
+    choice: tuple
+    model: Any
+    server: Any = None  # the running MlxServer on the server path
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        else:
+            self.model.close()
 
 
 class AddExampleDialog(ModalScreen[bool]):
@@ -126,7 +142,7 @@ class ChatScreen(Screen[None]):
         self.session_file = f"chat-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
         self.last_result: Any = None
         self._cancel = threading.Event()
-        self._loaded: tuple[Any, Any, Any] | None = None  # (key, model, closer)
+        self.loaded: LoadedModel | None = None
         self._setup: Any = None
         from punie_tui.core.chat.queries import load_queries
 
@@ -251,8 +267,8 @@ class ChatScreen(Screen[None]):
         """The model for the picked source, reusing the loaded one while the choice is the same."""
         if self.fixed_model is not None:
             return self.fixed_model
-        if self._loaded is not None and self._loaded[0] == choice:
-            return self._loaded[1]
+        if self.loaded is not None and self.loaded.choice == choice:
+            return self.loaded.model
         self._unload()
         from punie_tui.core.chat.mlx_model import MlxModel
         from punie_tui.core.chat.server import MlxServer
@@ -267,19 +283,18 @@ class ChatScreen(Screen[None]):
 
             warnings = setup.warnings(load_tokenizer(source.base))
             running = MlxServer(source).start()
-            model, closer = running.chat_model(setup.definitions, render_tools=setup.render_tools), running.stop
+            self.loaded = LoadedModel(choice, running.chat_model(setup.definitions, render_tools=setup.render_tools), running)
         else:
             model = MlxModel(source, tool_definitions=setup.definitions, render_tools=setup.render_tools)
             warnings = setup.warnings(model.load()[1])
-            closer = model.close
-        self._loaded = (choice, model, closer)
+            self.loaded = LoadedModel(choice, model)
         self.post_message(self.Status(f"running on {source.label}...", [w.message for w in warnings]))
-        return model
+        return self.loaded.model
 
     def _unload(self) -> None:
-        if self._loaded is not None:
-            self._loaded[2]()
-            self._loaded = None
+        if self.loaded is not None:
+            self.loaded.close()
+            self.loaded = None
 
     def on_unmount(self) -> None:
         self._cancel.set()
