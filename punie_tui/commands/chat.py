@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, add_workspace_argument, fail, open_app, print_json, resolve_workspace
+from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, add_workspace_argument, fail, open_app, print_json, resolve_workspace
 from punie_tui.config import WorkspaceError
 
 

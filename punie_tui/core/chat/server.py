@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from punie_tui.core.chat.mlx_model import ADAPTER_CONFIG, ADAPTER_WEIGHTS, ModelSource, ModelSourceError
+from punie_tui.core.chat.mlx_model import ADAPTER_CONFIG, ADAPTER_WEIGHTS, ModelSource
 from punie_tui.locations import user_cache_dir
 
 HOST = "127.0.0.1"
