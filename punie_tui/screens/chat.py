@@ -143,6 +143,8 @@ class ChatScreen(Screen[None]):
         self.last_result: Any = None
         self._cancel = threading.Event()
         self.loaded: LoadedModel | None = None
+        # A prompt sent while a model still loads must wait for it, not load a second one.
+        self._model_lock = threading.Lock()
         self._setup: Any = None
         from punie_tui.core.chat.queries import load_queries
 
@@ -242,7 +244,8 @@ class ChatScreen(Screen[None]):
         if self._setup is None:
             self._setup = chat_setup(self.workspace)
         try:
-            model = self._model_for(choice)
+            with self._model_lock:
+                model = self._model_for(choice)
         except (ModelSourceError, ServerError, OSError, ValueError) as exc:
             self.post_message(self.Status(f"cannot load the model: {exc}"))
             return
