@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, add_workspace_argument, fail, open_app, print_json, resolve_workspace
+from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, add_workspace_argument, fail, open_app, print_json, resolve_workspace
 from punie_tui.config import WorkspaceError
 
 
@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add_workspace_argument(parser)
     parser.add_argument("--prompt", help="the prompt to send; without it the chat screen opens")
-    parser.add_argument("--model", help="MLX model folder (default: model in punie.toml)")
+    parser.add_argument("--model", help="MLX model folder or Hugging Face id (default: model in punie.toml, else the untrained demo model)")
     parser.add_argument("--adapter", help="adapter folder or checkpoint .safetensors of a run (default: adapter in punie.toml)")
     parser.add_argument("--server", action="store_true", help="run through a local mlx_lm.server instead of in-process")
     parser.add_argument("--json", action="store_true", help="print the transcript and verdict as JSON")

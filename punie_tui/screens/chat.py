@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -21,6 +22,21 @@ from punie_tui.widgets.transcript import TranscriptView, VerdictBanner
 
 if TYPE_CHECKING:
     from punie_tui.config import Workspace
+
+
+@dataclass
+class LoadedModel:
+    """The model the screen chats with, kept while the picked source stays the same."""
+
+    choice: tuple
+    model: Any
+    server: Any = None  # the running MlxServer on the server path
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        else:
+            self.model.close()
 
 
 class AddExampleDialog(ModalScreen[bool]):
@@ -126,7 +142,9 @@ class ChatScreen(Screen[None]):
         self.session_file = f"chat-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
         self.last_result: Any = None
         self._cancel = threading.Event()
-        self._loaded: tuple[Any, Any, Any] | None = None  # (key, model, closer)
+        self.loaded: LoadedModel | None = None
+        # A prompt sent while a model still loads must wait for it, not load a second one.
+        self._model_lock = threading.Lock()
         self._setup: Any = None
         from punie_tui.core.chat.queries import load_queries
 
@@ -201,6 +219,8 @@ class ChatScreen(Screen[None]):
     def start(self, prompt: str, expected: str | None = None) -> None:
         from punie_tui.core.chat.queries import expectation_for
 
+        # A new prompt replaces a running one: stop it rather than let it run on unseen.
+        self._cancel.set()
         self._cancel = threading.Event()
         adapter = self.query_one("#adapter", Select).value
         choice = (self.query_one("#model", Input).value.strip() or None, None if adapter is Select.NULL else str(adapter),
@@ -224,16 +244,22 @@ class ChatScreen(Screen[None]):
         if self._setup is None:
             self._setup = chat_setup(self.workspace)
         try:
-            model = self._model_for(choice)
+            with self._model_lock:
+                model = self._model_for(choice)
         except (ModelSourceError, ServerError, OSError, ValueError) as exc:
             self.post_message(self.Status(f"cannot load the model: {exc}"))
             return
-        tools = WorkspaceTools(self.workspace.root, approver=self._ask_approval)
-        result = run_chat_sync(
-            model, prompt, tools, definitions=self._setup.definitions, system_prompt=self._setup.system_prompt,
-            options=options, expected=expected, cancel=cancel,
-            on_update=lambda transcript: self.post_message(self.Updated([turn.to_json() for turn in transcript.turns])),
-        )
+        tools = WorkspaceTools(self.workspace.root, approver=lambda request: self._ask_approval(request, cancel))
+        try:
+            result = run_chat_sync(
+                model, prompt, tools, definitions=self._setup.definitions, system_prompt=self._setup.system_prompt,
+                options=options, expected=expected, cancel=cancel,
+                on_update=lambda transcript: self.post_message(self.Updated([turn.to_json() for turn in transcript.turns])),
+            )
+        except Exception as exc:
+            # The banner says so; the app's worker-error handler reports the details.
+            self.post_message(self.Status(f"failed: {type(exc).__name__}: {exc}"))
+            raise
         self.last_result = result
         data = result.to_json()
         append_session(sessions_dir(self.workspace.root) / self.session_file, data)
@@ -244,8 +270,8 @@ class ChatScreen(Screen[None]):
         """The model for the picked source, reusing the loaded one while the choice is the same."""
         if self.fixed_model is not None:
             return self.fixed_model
-        if self._loaded is not None and self._loaded[0] == choice:
-            return self._loaded[1]
+        if self.loaded is not None and self.loaded.choice == choice:
+            return self.loaded.model
         self._unload()
         from punie_tui.core.chat.mlx_model import MlxModel
         from punie_tui.core.chat.server import MlxServer
@@ -260,25 +286,24 @@ class ChatScreen(Screen[None]):
 
             warnings = setup.warnings(load_tokenizer(source.base))
             running = MlxServer(source).start()
-            model, closer = running.chat_model(setup.definitions, render_tools=setup.render_tools), running.stop
+            self.loaded = LoadedModel(choice, running.chat_model(setup.definitions, render_tools=setup.render_tools), running)
         else:
             model = MlxModel(source, tool_definitions=setup.definitions, render_tools=setup.render_tools)
             warnings = setup.warnings(model.load()[1])
-            closer = model.close
-        self._loaded = (choice, model, closer)
+            self.loaded = LoadedModel(choice, model)
         self.post_message(self.Status(f"running on {source.label}...", [w.message for w in warnings]))
-        return model
+        return self.loaded.model
 
     def _unload(self) -> None:
-        if self._loaded is not None:
-            self._loaded[2]()
-            self._loaded = None
+        if self.loaded is not None:
+            self.loaded.close()
+            self.loaded = None
 
     def on_unmount(self) -> None:
         self._cancel.set()
         self._unload()
 
-    def _ask_approval(self, request: Any) -> bool:
+    def _ask_approval(self, request: Any, cancel: threading.Event) -> bool:
         # Called on the worker thread: ask on the UI thread and wait for the answer.
         answered = threading.Event()
         answer: list[bool] = []
@@ -290,7 +315,7 @@ class ChatScreen(Screen[None]):
         question = f"{request.tool} wants to {request.reason}.\n{request.arguments}\nAllow it?"
         self.app.call_from_thread(self.app.push_screen, ConfirmDialog(question, yes="Allow", no="Refuse"), decided)
         while not answered.wait(0.1):
-            if self._cancel.is_set():
+            if cancel.is_set():
                 return False
         return answer[0]
 

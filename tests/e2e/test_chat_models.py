@@ -169,3 +169,43 @@ def test_cli_uses_the_demo_model_when_the_workspace_names_none(demo_model, demo_
 def test_cli_with_a_missing_model_folder_is_unusable_input(demo_workspace, tmp_path):
     done = cli(str(demo_workspace), "--prompt", "hi", "--model", str(tmp_path / "nothing"))
     assert done.returncode == 2 and "nothing: no such model folder" in done.stderr
+
+
+def test_an_adapter_that_does_not_fit_the_model_is_refused_naming_it(demo_model, tmp_path):
+    from punie_tui.core.chat.mlx_model import ModelSourceError
+
+    folder = tmp_path / "adapters"
+    folder.mkdir()
+    (folder / "adapter_config.json").write_text(json.dumps({"fine_tune_type": "lora", "num_layers": 2, "lora_parameters": {"rank": 4, "scale": 1.0, "dropout": 0.0}}))
+    import mlx.core as mx
+
+    mx.save_safetensors(str(folder / "adapters.safetensors"), {"model.layers.0.self_attn.q_proj.lora_a": mx.zeros((3, 3))})
+    model = MlxModel(ModelSource(demo_model, folder))
+    with pytest.raises(ModelSourceError, match="cannot load: ValueError"):
+        model.load()
+    model.close()
+
+
+def test_server_and_in_process_render_the_same_prompt_with_and_without_tools(demo_model, demo_workspace):
+    from pydantic_ai.tools import ToolDefinition
+
+    setup = chat_setup(open_workspace(demo_workspace))
+    tools = [ToolDefinition(name=d["function"]["name"], description=d["function"]["description"],
+                            parameters_json_schema=d["function"]["parameters"]) for d in setup.definitions]
+    parameters = ModelRequestParameters(function_tools=tools)
+
+    def prompt_tokens(model) -> int:
+        response = asyncio.run(model.request(MESSAGES, {"max_tokens": 1}, parameters))
+        return response.usage.input_tokens
+
+    counts = {}
+    with MlxServer(ModelSource(demo_model)) as server:
+        for render in (False, True):
+            local = MlxModel(ModelSource(demo_model), tool_definitions=setup.definitions, render_tools=render)
+            try:
+                counts[render] = (prompt_tokens(local), prompt_tokens(server.chat_model(setup.definitions, render_tools=render)))
+            finally:
+                local.close()
+    assert counts[False][0] == counts[False][1]
+    assert counts[True][0] == counts[True][1]
+    assert counts[True][0] > counts[False][0] + 100  # the tools block is really there, on both paths

@@ -15,7 +15,7 @@ from punie_tui.app import PunieApp
 from punie_tui.config import open_workspace
 from punie_tui.screens.chat import AddExampleDialog, ChatScreen
 from punie_tui.widgets.confirm import ConfirmDialog
-from punie_tui.widgets.transcript import TurnView, VerdictBanner
+from punie_tui.widgets.transcript import TranscriptView, TurnView, VerdictBanner
 from tests.tui.conftest import fixed_copy
 
 
@@ -188,7 +188,11 @@ def shows_final_calls(app) -> bool:
 def _after_prompt(text: str, verdict: str):
     async def run_before(pilot) -> None:
         await send(pilot, text)
-        await wait_until(pilot, lambda: verdict in banner(pilot.app) and shows_final_calls(pilot.app))
+        transcript = pilot.app.screen.query_one(TranscriptView)
+        await wait_until(
+            pilot,
+            lambda: verdict in banner(pilot.app) and shows_final_calls(pilot.app) and transcript.scroll_y == transcript.max_scroll_y,
+        )
 
     return run_before
 
@@ -209,3 +213,21 @@ def test_chat_snapshot_completed_with_a_tool_call(snap_compare, chat_workspace):
 def test_chat_snapshot_loop_verdict(snap_compare, chat_workspace):
     app = chat_app(chat_workspace, repeat_forever)
     assert snap_compare(app, terminal_size=(100, 30), run_before=_after_prompt("Read it again", "loop"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("server", [False, True], ids=["in-process", "server"])
+async def test_the_screen_runs_the_demo_model_and_releases_it_on_exit(demo_model, chat_workspace, server):
+    app = PunieApp(open_workspace(chat_workspace), start_screen="chat", screen_args={"model": str(demo_model), "server": server})
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        screen.query_one("#max-tokens", Input).value = "5"
+        await send(pilot, "What is a closure?")
+        await wait_until(pilot, lambda: "no-stop" in banner(app), timeout=120)
+        assert screen.last_result.transcript.turns[0].tokens == 5
+        loaded = screen.loaded
+        assert (loaded.server is not None) is server
+        process = loaded.server.process if server else None
+    assert screen.loaded is None
+    if server:
+        assert loaded.server.process is None and process.poll() is not None

@@ -148,3 +148,9 @@ def test_an_edited_example_is_checked_and_appended_as_one_line(tmp_path):
     path = append_example(tmp_path, example)
     append_example(tmp_path, example)
     assert [json.loads(line) for line in path.read_text().splitlines()] == [example, example]
+
+
+def test_a_hugging_face_id_is_left_to_mlx_lm(workspace_dir):
+    (workspace_dir / "punie.toml").write_text('model = "mlx-community/Qwen2.5-Coder-7B-Instruct-4bit"\n')
+    source = resolve_source(open_workspace(workspace_dir))
+    assert source.is_hub_id and str(source.base) == "mlx-community/Qwen2.5-Coder-7B-Instruct-4bit"

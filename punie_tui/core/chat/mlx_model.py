@@ -8,7 +8,7 @@ every generation; the async side reads the tokens from a queue.
 from __future__ import annotations
 
 import asyncio
-import json
+import re
 import shutil
 import tempfile
 import threading
@@ -41,6 +41,7 @@ from pydantic_ai.usage import RequestUsage
 from punie_tui.core.chat.output import FallbackParser, StreamSplitter, parse_call_region
 
 ADAPTER_CONFIG = "adapter_config.json"
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 ADAPTER_WEIGHTS = "adapters.safetensors"
 
 
@@ -61,6 +62,15 @@ class ModelSource:
         base = self.name or self.base.name
         return base if self.adapter is None else f"{base}+{self.adapter.name}"
 
+    @property
+    def is_hub_id(self) -> bool:
+        """A Hugging Face id like `mlx-community/Qwen2.5-Coder-7B-Instruct-4bit`, which mlx-lm fetches."""
+        return not self.base.exists() and HUB_ID.fullmatch(str(self.base)) is not None
+
+    def check_base(self) -> None:
+        if not self.is_hub_id and not (self.base / "config.json").exists():
+            raise ModelSourceError(f"{self.base}: not an MLX model folder (no config.json)")
+
     def adapter_dir(self) -> Path | None:
         """The adapter folder mlx-lm loads; for a checkpoint, the run folder holding its config."""
         if self.adapter is None:
@@ -78,20 +88,27 @@ class ModelSource:
 
 
 def _load(source: ModelSource) -> tuple[Any, Any]:
+    source.check_base()
+    adapter_dir = source.adapter_dir()
+    try:
+        if adapter_dir is None or source.adapter == adapter_dir:
+            return _mlx_load(str(source.base), str(adapter_dir) if adapter_dir else None)
+        # A checkpoint: mlx-lm loads adapters from a folder, so give it one with the run's config and
+        # this checkpoint as the weights (a link, nothing copied).
+        with tempfile.TemporaryDirectory(prefix="punie-checkpoint-") as holder:
+            folder = Path(holder)
+            shutil.copy(adapter_dir / ADAPTER_CONFIG, folder / ADAPTER_CONFIG)
+            (folder / ADAPTER_WEIGHTS).symlink_to(source.adapter.resolve())
+            return _mlx_load(str(source.base), str(folder))
+    except (OSError, ValueError, KeyError) as exc:
+        # Missing files, a hub id that cannot be fetched, adapters that do not fit the model.
+        raise ModelSourceError(f"{source.label}: cannot load: {type(exc).__name__}: {exc}") from exc
+
+
+def _mlx_load(model: str, adapter: str | None) -> tuple[Any, Any]:
     from mlx_lm import load
 
-    if not (source.base / "config.json").exists():
-        raise ModelSourceError(f"{source.base}: not an MLX model folder (no config.json)")
-    adapter_dir = source.adapter_dir()
-    if adapter_dir is None or source.adapter == adapter_dir:
-        return load(str(source.base), adapter_path=str(adapter_dir) if adapter_dir else None)
-    # A checkpoint: mlx-lm loads adapters from a folder, so give it one with the run's config and
-    # this checkpoint as the weights (a link, nothing copied).
-    with tempfile.TemporaryDirectory(prefix="punie-checkpoint-") as holder:
-        folder = Path(holder)
-        shutil.copy(adapter_dir / ADAPTER_CONFIG, folder / ADAPTER_CONFIG)
-        (folder / ADAPTER_WEIGHTS).symlink_to(source.adapter.resolve())
-        return load(str(source.base), adapter_path=str(folder))
+    return load(model, adapter_path=adapter)
 
 
 @dataclass

@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from punie_tui.core.chat.mlx_model import ADAPTER_CONFIG, ADAPTER_WEIGHTS, ModelSource, ModelSourceError
+from punie_tui.core.chat.mlx_model import ADAPTER_CONFIG, ADAPTER_WEIGHTS, ModelSource
 from punie_tui.locations import user_cache_dir
 
 HOST = "127.0.0.1"
@@ -40,8 +40,13 @@ def free_port(host: str = HOST) -> int:
 
 
 def hf_cache_dir() -> Path:
-    """An existing Hugging Face cache folder: mlx-lm's server scans one to list models."""
+    """An existing Hugging Face cache folder, which mlx-lm's server scans to list models: the one
+    configured or the default when it exists (models already there stay usable), else punie's own."""
+    from huggingface_hub import constants
+
     configured = os.environ.get("HF_HUB_CACHE")
+    if configured is None and Path(constants.HF_HUB_CACHE).is_dir():
+        return Path(constants.HF_HUB_CACHE)
     folder = Path(configured) if configured else user_cache_dir() / "hf-hub"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -87,8 +92,7 @@ class MlxServer:
     def start(self) -> MlxServer:
         if self.process is not None:
             return self
-        if not (self.source.base / "config.json").exists():
-            raise ModelSourceError(f"{self.source.base}: not an MLX model folder (no config.json)")
+        self.source.check_base()
         self.port = free_port()
         env = dict(os.environ, HF_HUB_CACHE=str(hf_cache_dir()))
         log_path = self._log_path or Path(tempfile.mkstemp(prefix="punie-mlx-server-", suffix=".log")[1])

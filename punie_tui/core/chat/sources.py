@@ -18,7 +18,8 @@ def _path(workspace: Workspace, value: str | Path) -> Path:
 
 def resolve_source(workspace: Workspace, model: str | Path | None = None, adapter: str | Path | None = None) -> ModelSource:
     """The model to chat with: arguments (relative to the current folder) first, then punie.toml's
-    `model` and `adapter` (relative to the workspace), else the untrained demo model (built once)."""
+    `model` and `adapter` (relative to the workspace), else the untrained demo model (built once).
+    A model that is no folder but a Hugging Face id (`owner/name`) is left to mlx-lm to fetch."""
     name = None
     if model is not None:
         base = Path(model).expanduser()
@@ -29,7 +30,10 @@ def resolve_source(workspace: Workspace, model: str | Path | None = None, adapte
 
         base, name = ensure_demo_model(), "demo model (untrained)"
     if not base.is_dir():
-        raise ModelSourceError(f"{base}: no such model folder (punie runs local MLX model folders; nothing is downloaded)")
+        hub = ModelSource(Path(str(model or workspace.settings.model)))
+        if not hub.is_hub_id:
+            raise ModelSourceError(f"{base}: no such model folder (nor a Hugging Face id like owner/name)")
+        base = hub.base
     adapter_path = None
     if adapter is not None:
         adapter_path = Path(adapter).expanduser()
@@ -37,7 +41,7 @@ def resolve_source(workspace: Workspace, model: str | Path | None = None, adapte
         adapter_path = _path(workspace, workspace.settings.adapter)
     if adapter_path is not None and not adapter_path.exists():
         raise ModelSourceError(f"{adapter_path}: no such adapter folder or checkpoint")
-    source = ModelSource(base.resolve(), adapter_path.resolve() if adapter_path else None, name)
+    source = ModelSource(base.resolve() if base.is_dir() else base, adapter_path.resolve() if adapter_path else None, name)
     source.adapter_dir()  # fails now, naming the path, rather than at load time
     return source
 
