@@ -142,10 +142,33 @@ def check_template(tokenizer: Any, files: list[Path], limit: int = MAX_EXAMPLES)
     return check
 
 
+# What the gate needs of a model on the Hugging Face hub: configs and tokenizer, never the weights.
+TOKENIZER_FILES = ["*.json", "tokenizer.model", "*.tiktoken", "*.jinja", "*.txt"]
+
+
+def local_folder(model: Path) -> Path:
+    """`model` itself, or for a Hugging Face id the local copy of its configs and tokenizer."""
+    if model.is_dir():
+        return model
+    from punie_tui.core.chat.mlx_model import ModelSource
+
+    if not ModelSource(model).is_hub_id:
+        raise GateError(f"{model}: no such model folder (nor a Hugging Face id like owner/name)")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        return Path(snapshot_download(str(model), allow_patterns=TOKENIZER_FILES))
+    except (HfHubHTTPError, OSError, ValueError) as exc:
+        raise GateError(f"{model}: cannot fetch its tokenizer from the Hugging Face hub: {exc}") from exc
+
+
 def run_gate(model: Path, workspace: Workspace) -> GateResult:
-    """All three checks on the tokenizer in `model` (a model folder, or just its tokenizer files)."""
+    """All three checks on the tokenizer in `model` (a model folder, just its tokenizer files, or a
+    Hugging Face id, of which only the configs and tokenizer are fetched)."""
     from mlx_lm.utils import load_tokenizer
 
+    model = local_folder(model)
     if not (model / "tokenizer.json").is_file() and not (model / "tokenizer_config.json").is_file():
         raise GateError(f"{model}: no tokenizer.json or tokenizer_config.json")
     try:

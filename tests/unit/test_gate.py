@@ -4,6 +4,7 @@ switch: a `</tool_call>` split into several tokens, EOS ids that disagree, a tem
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,8 +18,9 @@ from punie_tui.core.gate import render_text, run_gate
 pytestmark = pytest.mark.slow
 
 
-def punie(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "punie_tui", *args], capture_output=True, text=True, timeout=120)
+def punie(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "punie_tui", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
 
 
 @pytest.fixture()
@@ -92,5 +94,8 @@ def test_gate_fails_when_the_template_cannot_render_an_example(demo_model, demo_
 def test_gate_on_a_missing_or_tokenizerless_folder_is_unusable_input(demo_workspace, tmp_path):
     done = punie("gate", str(demo_workspace), "--model", str(tmp_path / "nothing"))
     assert done.returncode == 2 and "nothing: no such model folder" in done.stderr
+    # A Hugging Face id is fetched (configs and tokenizer only); offline and uncached it cannot be.
+    done = punie("gate", str(demo_workspace), "--model", "nobody/no-such-model", env={"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hf")})
+    assert done.returncode == 2 and "nobody/no-such-model: cannot fetch its tokenizer from the Hugging Face hub" in done.stderr
     done = punie("gate", str(demo_workspace), "--model", str(tmp_path))
     assert done.returncode == 2 and f"{tmp_path}: no tokenizer.json or tokenizer_config.json" in done.stderr
