@@ -144,3 +144,19 @@ def test_eval_without_json_opens_the_screen_with_the_named_target_and_runs_it(de
     finally:
         app.close()
     assert "| held-out acc |" in (demo_workspace / "eval-report.md").read_text()
+
+
+def test_a_server_url_target_runs_the_suite_through_the_running_server(demo_model, demo_workspace, queries):
+    from punie_tui.core.chat.server import MlxServer
+    from punie_tui.core.eval_targets import server_target
+
+    workspace = open_workspace(demo_workspace)
+    suite = build_suite(workspace, queries, seen=0)
+    options = EvalOptions(max_tokens=12)
+    with MlxServer(ModelSource(demo_model)) as running:
+        report = run_suite(workspace, [server_target(running.base_url), model_target(ModelSource(demo_model))], suite, options=options)
+    served, in_process = report.targets
+    assert served.error is None and len(served.results) == len(QUERIES)
+    assert served.to_json()["kind"] == "server" and served.name == running.base_url
+    # The same model, prompt and greedy decoding on both paths.
+    assert [r.transcript["turns"][0]["text"] for r in served.results] == [r.transcript["turns"][0]["text"] for r in in_process.results]
