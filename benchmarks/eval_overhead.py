@@ -1,7 +1,8 @@
 """Eval harness overhead: wall time of the eval suite per query (agent, sandboxed tools, transcript,
 verdict, scoring) against the bare `mlx_lm.stream_generate` time of the same answers: every prompt
 the suite rendered is generated again, greedy, on the same loaded model, and must give the same
-text. Runs alternate; medians compared (goal: <= 1.1x).
+text. Runs alternate; medians compared (goal: <= 1.1x), with and without the time the real tool
+programs take (a model that calls tools spends it in any harness).
 
     python benchmarks/eval_overhead.py [PATH] [--model DIR] [--max-tokens N] [--queries N] [--runs N]
 """
@@ -34,6 +35,24 @@ def recording_model():
             return prompt
 
     return RecordingModel
+
+
+def time_tools() -> list[float]:
+    """Record how long each sandboxed tool call takes: real programs run, which is not harness overhead."""
+    from punie_tui.core.chat.tools import WorkspaceTools
+
+    spent: list[float] = []
+    call = WorkspaceTools.call
+
+    def timed(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return call(self, *args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - start)
+
+    WorkspaceTools.call = timed
+    return spent
 
 
 def bare_generate(model, tokenizer, prompts: list[str], max_tokens: int) -> tuple[float, list[str]]:
@@ -76,13 +95,16 @@ def main() -> int:
     def loaded(_setup, _target):
         yield model, []
 
-    harness, bare, per_query = [], [], []
+    harness, bare, per_query, tool_time = [], [], [], []
+    spent = time_tools()
     try:
         for _ in range(args.runs):
             model.prompts.clear()
+            spent.clear()
             start = time.perf_counter()
             report = run_suite(workspace, [target], queries, setup=setup, options=options, opener=loaded)
             harness.append(time.perf_counter() - start)
+            tool_time.append(sum(spent))
             results = report.targets[0].results
             per_query.append(statistics.mean(r.seconds for r in results))
             answers = [turn["text"] for r in results for turn in r.transcript["turns"]]
@@ -97,13 +119,15 @@ def main() -> int:
 
     turns = sum(len(r.transcript["turns"]) for r in results)
     calls = sum(len(r.tools) for r in results)
-    h, b = statistics.median(harness), statistics.median(bare)
+    h, b, t = statistics.median(harness), statistics.median(bare), statistics.median(tool_time)
     print(f"model: {target.name}   queries: {len(queries)}   turns: {turns}   tool calls: {calls}   max tokens: {args.max_tokens}   runs: {args.runs}")
     print(f"{'':24}{'suite (harness)':>18}{'bare generation':>18}{'ratio':>8}")
     print(f"{'total seconds':24}{h:18.3f}{b:18.3f}{h / b:8.2f}x")
     print(f"{'seconds per query':24}{h / len(queries):18.3f}{b / len(queries):18.3f}{h / b:8.2f}x")
     print(f"{'mean query seconds':24}{statistics.median(per_query):18.3f}{'':>18}")
-    print(f"goal <= 1.10x: {'met' if h / b <= 1.10 else 'NOT met'}")
+    print(f"{'of which tool calls':24}{t:18.3f}{'':>18}")
+    print(f"{'suite without tools':24}{h - t:18.3f}{b:18.3f}{(h - t) / b:8.2f}x")
+    print(f"goal <= 1.10x: {'met' if h / b <= 1.10 else 'NOT met'} with tool execution, {'met' if (h - t) / b <= 1.10 else 'NOT met'} without")
     return 0
 
 

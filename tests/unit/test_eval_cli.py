@@ -4,7 +4,6 @@ load is reported in the JSON with its error and exit 1, while the other targets 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
