@@ -79,6 +79,7 @@ def _headless(args: argparse.Namespace, workspace: Any, targets: list, queries: 
     report = run_suite(workspace, targets, queries, options=options, references=references, on_progress=progress)
     if args.out:
         write_markdown(report, args.out)
+        print(f"report written to {args.out}", file=sys.stderr)
     if args.json:
         print_json(report.to_json())
     failed = [target for target in report.targets if target.error]
