@@ -129,7 +129,8 @@ class Reference:
     note: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "reference": True, "note": self.note, **{key: self.metrics.get(key) for key in METRIC_NAMES}}
+        # The shape of a measured target's row, so readers need no special case; no results of its own.
+        return {"name": self.name, **{key: self.metrics.get(key) for key in METRIC_NAMES}, "results": [], "reference": True, "note": self.note}
 
 
 def _reference(data: Any, where: str) -> Reference:

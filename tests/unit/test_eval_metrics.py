@@ -109,6 +109,8 @@ def test_json_rows_have_the_documented_fields(workspace):
     assert [r["set"] for r in measured["results"]] == ["heldout", "heldout", "seen"]
     assert measured["reference"] is False
     assert reference["reference"] is True and reference["name"] == "Phase-0 7B" and reference["mean_seconds"] == 21.06
+    assert set(measured) - {"kind", "base", "adapter", "url", "iteration", "val_loss", "memorisation", "error", "warnings"} == set(reference) - {"note"}
+    assert reference["results"] == [] and reference["tool_recall"] is None
     assert data["temperature"] == 0.0 and data["seed"] == 0
 
 
