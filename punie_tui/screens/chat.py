@@ -125,9 +125,15 @@ class ChatScreen(Screen[None]):
             self.data = data
 
     class Status(Message):
-        def __init__(self, text: str, warnings: list[str] | None = None) -> None:
+        def __init__(self, text: str) -> None:
             super().__init__()
             self.text = text
+
+    class Warnings(Message):
+        """How this chat differs from training (prompt, tools, rendering); [] when it does not."""
+
+        def __init__(self, warnings: list[str]) -> None:
+            super().__init__()
             self.warnings = warnings
 
     def __init__(self, workspace: Workspace, model: str | None = None, adapter: str | None = None,
@@ -146,6 +152,7 @@ class ChatScreen(Screen[None]):
         # A prompt sent while a model still loads must wait for it, not load a second one.
         self._model_lock = threading.Lock()
         self._setup: Any = None
+        self._tokenizer: Any = None  # of the loaded model, to compare prompt renderings
         from punie_tui.core.chat.queries import load_queries
 
         self.queries = load_queries(workspace)
@@ -159,6 +166,8 @@ class ChatScreen(Screen[None]):
         yield Header()
         with Horizontal():
             with VerticalScroll(id="side"):
+                yield Static("system prompt (training prompt)", classes="field")
+                yield Input(self.workspace.settings.system_prompt, id="system-prompt", compact=True)
                 yield Static("model folder", classes="field")
                 yield Input(self.initial_model, placeholder="path to an MLX model folder", id="model", compact=True)
                 yield Static("adapter or checkpoint", classes="field")
@@ -227,16 +236,19 @@ class ChatScreen(Screen[None]):
                   self.query_one("#server", Checkbox).value)
         self.query_one(TranscriptView).clear(prompt)
         self.query_one(VerdictBanner).show_running("running...")
-        self.run_spot_check(prompt, expected or expectation_for(self.workspace, prompt), self._options(), choice, self._cancel)
+        system_prompt = self.query_one("#system-prompt", Input).value
+        self.run_spot_check(prompt, system_prompt, expected or expectation_for(self.workspace, prompt), self._options(), choice, self._cancel)
 
     def action_cancel(self) -> None:
         self._cancel.set()
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="chat")
-    def run_spot_check(self, prompt: str, expected: Any, options: Any, choice: tuple, cancel: threading.Event) -> None:
+    def run_spot_check(self, prompt: str, system_prompt: str, expected: Any, options: Any, choice: tuple, cancel: threading.Event) -> None:
         from punie_tui.core.chat.agent import run_chat_sync
         from punie_tui.core.chat.mlx_model import ModelSourceError
         from punie_tui.core.chat.server import ServerError
+        from dataclasses import replace
+
         from punie_tui.core.chat.setup import chat_setup
         from punie_tui.core.chat.tools import WorkspaceTools
         from punie_tui.core.chat.transcript import append_session, sessions_dir
@@ -249,10 +261,12 @@ class ChatScreen(Screen[None]):
         except (ModelSourceError, ServerError, OSError, ValueError) as exc:
             self.post_message(self.Status(f"cannot load the model: {exc}"))
             return
+        setup = replace(self._setup, system_prompt=system_prompt)
+        self.post_message(self.Warnings([w.message for w in setup.warnings(self._tokenizer)]))
         tools = WorkspaceTools(self.workspace.root, approver=lambda request: self._ask_approval(request, cancel))
         try:
             result = run_chat_sync(
-                model, prompt, tools, definitions=self._setup.definitions, system_prompt=self._setup.system_prompt,
+                model, prompt, tools, definitions=setup.definitions, system_prompt=setup.system_prompt,
                 options=options, expected=expected, cancel=cancel,
                 on_update=lambda transcript: self.post_message(self.Updated([turn.to_json() for turn in transcript.turns])),
             )
@@ -284,17 +298,18 @@ class ChatScreen(Screen[None]):
         if server:
             from mlx_lm.utils import load_tokenizer
 
-            warnings = setup.warnings(load_tokenizer(source.base))
+            self._tokenizer = load_tokenizer(source.base)
             running = MlxServer(source).start()
             self.loaded = LoadedModel(choice, running.chat_model(setup.definitions, render_tools=setup.render_tools), running)
         else:
             model = MlxModel(source, tool_definitions=setup.definitions, render_tools=setup.render_tools)
-            warnings = setup.warnings(model.load()[1])
+            self._tokenizer = model.load()[1]
             self.loaded = LoadedModel(choice, model)
-        self.post_message(self.Status(f"running on {source.label}...", [w.message for w in warnings]))
+        self.post_message(self.Status(f"running on {source.label}..."))
         return self.loaded.model
 
     def _unload(self) -> None:
+        self._tokenizer = None
         if self.loaded is not None:
             self.loaded.close()
             self.loaded = None
@@ -324,8 +339,9 @@ class ChatScreen(Screen[None]):
 
     def on_chat_screen_status(self, message: Status) -> None:
         self.query_one(VerdictBanner).show_running(message.text)
-        if message.warnings is not None:
-            self.query_one("#warnings", Static).update("\n".join(f"warning: {w}" for w in message.warnings))
+
+    def on_chat_screen_warnings(self, message: Warnings) -> None:
+        self.query_one("#warnings", Static).update("\n".join(f"warning: {w}" for w in message.warnings))
 
     def on_chat_screen_finished(self, message: Finished) -> None:
         self.query_one(VerdictBanner).show_result(message.data)

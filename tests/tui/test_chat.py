@@ -88,6 +88,20 @@ async def test_prompt_streams_turns_and_shows_the_completed_verdict(chat_workspa
         assert "It says 42." in str(turns[1].query_one(".turn-text").render())
 
 
+async def test_a_system_prompt_other_than_the_training_prompt_is_warned_about(chat_workspace):
+    async def direct(messages, info):
+        assert messages[0].parts[0].content == "Be brief."
+        yield "Brief."
+
+    app = chat_app(chat_workspace, direct)
+    async with app.run_test(size=(100, 30)) as pilot:
+        warnings = app.screen.query_one("#warnings")
+        app.screen.query_one("#system-prompt", Input).value = "Be brief."
+        await send(pilot, "What is a closure?")
+        await wait_until(pilot, lambda: "completed" in banner(app))
+        assert "the system prompt differs from system_prompt in" in str(warnings.render())
+
+
 async def test_a_repeated_call_shows_the_loop_verdict(chat_workspace):
     app = chat_app(chat_workspace, repeat_forever)
     async with app.run_test(size=(100, 30)) as pilot:
