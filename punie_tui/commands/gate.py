@@ -17,7 +17,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "ids of config.json, generation_config.json and the tokenizer agree. Prints the token ids; exit 0 when all pass.",
     )
     add_workspace_argument(parser)
-    parser.add_argument("--model", help="model folder (or a folder with just its tokenizer files; default: model in punie.toml, else the demo model)")
+    parser.add_argument("--model", metavar="DIR", help="model folder, a folder with just its tokenizer files, or a Hugging Face id (default: model in punie.toml, else the demo model)")
     parser.add_argument("--json", action="store_true", help="print the checks as JSON")
 
 
