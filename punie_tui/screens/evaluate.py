@@ -71,7 +71,7 @@ class EvalScreen(Screen[None]):
     """Targets on the left; the summary table, notes and per-query table on the right."""
 
     DEFAULT_CSS = """
-    EvalScreen #side { width: 34; padding: 0 1; border-right: solid $panel; }
+    EvalScreen #side { width: 30%; max-width: 34; min-width: 22; padding: 0 1; border-right: solid $panel; }
     EvalScreen #targets { height: 1fr; }
     EvalScreen #add-target { margin: 1 0 0 0; }
     EvalScreen .field { color: $text-muted; }
@@ -220,7 +220,7 @@ class EvalScreen(Screen[None]):
         table.clear(columns=True)
         table.add_columns("query", "set", "expected", *names)
         for query in queries:
-            table.add_row(_short(query.prompt, 48), query.set, query.expected, *["" for _ in names])
+            table.add_row(_short(query.prompt, 40), query.set, query.expected, *["" for _ in names])
         progress = self.query_one("#progress", ProgressBar)
         progress.update(total=len(names) * len(queries), progress=0)
         progress.display = True
@@ -262,6 +262,10 @@ class EvalScreen(Screen[None]):
         notes += [f"{r.name} [reference]: {r.note}" for r in report.references if r.note]
         self.query_one("#notes", Static).update("\n".join(notes))
         done = sum(len(t.results) for t in report.targets)
+        if done:
+            queries = self.query_one("#queries", DataTable)
+            queries.focus()
+            queries.move_cursor(row=0, column=3)
         self.query_one("#status", Static).update(f"{'cancelled' if report.cancelled else 'finished'}: {done} results; ctrl+o on a cell shows its transcript, ctrl+e exports")
 
     @on(DataTable.CellSelected, "#queries")
@@ -273,6 +277,8 @@ class EvalScreen(Screen[None]):
         self._open(table.cursor_coordinate.row, table.cursor_coordinate.column)
 
     def _open(self, row: int, column: int) -> None:
+        # On the query's own columns, open its first target's result.
+        column = max(column, 3)
         result = self._live.get((column - 3, row))
         if result is None:
             self.notify("Pick a result cell (one target's column)", severity="warning")

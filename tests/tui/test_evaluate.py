@@ -129,7 +129,7 @@ async def test_a_run_is_picked_in_one_go_and_the_best_checkpoints_are_marked(eva
         queries = cells(app.screen.query_one("#queries", DataTable))
         assert [row[:3] for row in queries] == [
             ["What does the file notes.txt say?", "heldout", "tool"], ["What is a closure?", "heldout", "direct"],
-            ["Explain the file notes.txt in general terms", "heldout", "direct"], ["What is a generator?", "seen", "direct"],
+            ["Explain the file notes.txt in general t…", "heldout", "direct"], ["What is a generator?", "seen", "direct"],
             ["Show the file notes.txt", "seen", "tool"],
         ]
         assert queries[0][3:] == ["ok: tool read_file", "WRONG: direct"]
@@ -141,9 +141,9 @@ async def test_a_cell_opens_its_chat_transcript(eval_workspace):
     app = eval_app(eval_workspace, {"run-1@50": reads_files})
     async with app.run_test(size=(120, 36)) as pilot:
         await run_checkpoints(pilot)
+        # The finished run leaves the cursor on the first result.
         table = app.screen.query_one("#queries", DataTable)
-        table.focus()
-        table.move_cursor(row=0, column=3)
+        assert table.has_focus and table.cursor_coordinate == (0, 3)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, TranscriptDialog)
@@ -152,6 +152,11 @@ async def test_a_cell_opens_its_chat_transcript(eval_workspace):
         assert "the answer is 42" in app.screen.transcript["turns"][0]["tool_results"][0]["output"]
         await pilot.press("escape")
         assert isinstance(app.screen, EvalScreen)
+        # ctrl+o on a query's own columns opens that query's first result.
+        table.move_cursor(row=1, column=0)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, TranscriptDialog) and app.screen.transcript["prompt"] == "What is a closure?"
 
 
 async def test_export_writes_the_markdown_report_into_the_workspace(eval_workspace):
