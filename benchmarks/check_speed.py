@@ -1,0 +1,103 @@
+"""How fast `punie-tui check` is against the floor of reading and JSON-parsing the same file.
+
+Generates 100k chat examples of about 580 bytes (tool calls with results, direct answers, 1% with
+planted defects) in a temporary folder, then times in one run:
+  floor: read the file and json.loads every line, nothing else;
+  check: what `punie-tui check FILE` does (load records, lint every rule, count), without printing.
+Goal (issue 3): check <= 2x the floor.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from punie_tui.core.lint import LintContext, check_paths
+
+EXAMPLES = 100_000
+SYSTEM = "You are Punie, an AI coding assistant that helps with Python development. Use tools when needed."
+FILES = ["src/app.py", "src/models/user.py", "tests/test_api.py", "README.md", "pyproject.toml"]
+COMMANDS = ["pytest -q", "ruff check src", "git status --short", "grep -rn TODO src/", "ls -la src"]
+
+
+def _call(rng: random.Random) -> tuple[str, dict]:
+    if rng.random() < 0.5:
+        return "read_file", {"path": rng.choice(FILES)}
+    return "run_command", {"command": rng.choice(COMMANDS)}
+
+
+def example(rng: random.Random, index: int) -> dict:
+    """One example: 60% a call, its result and an answer; 40% a direct answer; 1% defective."""
+    user = f"Please look at the project and tell me what is going on with item {index} in the code base."
+    if rng.random() < 0.4:
+        answer = ("A decorator wraps a function to add behaviour without changing its code; in Python it is applied "
+                  "with the @ syntax and receives the function as its argument. " * 2)[: 300 + rng.randrange(60)]
+        return {"messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user},
+                             {"role": "assistant", "content": answer}]}
+    name, arguments = _call(rng)
+    call = {"name": name, "arguments": arguments}
+    if rng.random() < 0.01:
+        call = {"tool": name, "args": arguments}
+    body = json.dumps(call)
+    result = "def main():\n    return 0\n" * (2 + rng.randrange(3))
+    return {"messages": [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": user},
+        {"role": "assistant", "content": f"<tool_call>\n{body}\n</tool_call>"},
+        {"role": "user", "content": f"<tool_response>\n{result}\n</tool_response>"},
+        {"role": "assistant", "content": "The file defines main(), which returns 0; nothing else runs at import."},
+    ]}
+
+
+def write_dataset(path: Path, count: int = EXAMPLES, seed: int = 0) -> int:
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8") as handle:
+        for index in range(count):
+            handle.write(json.dumps(example(rng, index), ensure_ascii=False) + "\n")
+    return path.stat().st_size
+
+
+def floor(path: Path) -> int:
+    count = 0
+    with open(path, "rb") as handle:
+        for line in handle:
+            json.loads(line)
+            count += 1
+    return count
+
+
+def best_of(runs: int, func, *args) -> tuple[float, object]:
+    best = float("inf")
+    result = None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = func(*args)
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def main() -> int:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "train.jsonl"
+        size = write_dataset(path)
+        context = LintContext(target="qwen25-json", schemas={
+            "read_file": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
+            "run_command": {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]},
+        })
+        floor_s, lines = best_of(runs, floor, path)
+        check_s, reports = best_of(runs, check_paths, [path], context)
+        report = reports[0]
+        print(f"file: {EXAMPLES} examples, {size / EXAMPLES:.0f} bytes each on average, {size / 1e6:.1f} MB")
+        print(f"floor (read + json.loads per line): {floor_s:6.2f} s   ({lines} lines)")
+        print(f"check (load + all lint rules):      {check_s:6.2f} s   ({report.errors} errors, {report.warnings} warnings)")
+        print(f"ratio check / floor: {check_s / floor_s:.2f}x   (goal <= 2.00x; best of {runs} runs each)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,548 @@
+"""Lint JSONL datasets: every problem that would spoil a tool-calling fine-tune, as Diagnostics.
+
+Codes are stable identifiers (users filter, suppress and script on them); `CODES` documents each
+one with an example of the defect and of the fix (`punie-tui check --list-codes`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from punie_tui.config import Workspace, WorkspaceError
+from punie_tui.core.dataset import Dataset, Record, load_datasets
+from punie_tui.core.formats import (
+    FORMATS,
+    ToolCall,
+    ToolSchemas,
+    parse_content_calls,
+    parse_openai_calls,
+    parse_raw_distill_calls,
+    render_call,
+    result_contents,
+    tool_schemas,
+)
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    """What a diagnostic code means, how bad it is, and how it is repaired."""
+
+    code: str
+    severity: str
+    summary: str
+    defect: str
+    fixed: str
+    fix: str | None = None  # "fix" (mechanical), "repair" (a suggestion to accept) or None
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """How a diagnostic can be repaired; a `repair` can change meaning and needs acceptance."""
+
+    title: str
+    repair: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem at one line of one file."""
+
+    code: str
+    severity: str
+    path: Path
+    line: int
+    message: str
+    fix: Fix | None = None
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": str(self.path), "line": self.line, "code": self.code, "severity": self.severity,
+                "message": self.message, "fixable": self.fixable}
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity} {self.code}: {self.message}"
+
+
+_CALL = '<tool_call>\\n{"name": "read_file", "arguments": {"path": "a.py"}}\\n</tool_call>'
+
+CODES: dict[str, CodeInfo] = {info.code: info for info in (
+    CodeInfo("invalid-jsonl-line", ERROR, "a line that is not one JSON object (blank, broken JSON, not UTF-8, a list)",
+             '{"messages": [{"role": "user", "content": "hi"}', '{"messages": [{"role": "user", "content": "hi"}]}', "repair"),
+    CodeInfo("unknown-record-shape", ERROR, "a JSON object mlx-lm cannot train on: no messages, text, prompt/completion or raw-distill keys, or turns without a role",
+             '{"question": "hi", "reply": "hello"}', '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}'),
+    CodeInfo("tool-call-invalid-json", ERROR, "a tool call whose JSON does not parse (single quotes, a missing brace, a bad escape)",
+             "<tool_call>\\n{\"name\": \"write_file\", \"arguments\": {\"content\": 'x'}}\\n</tool_call>",
+             '<tool_call>\\n{"name": "write_file", "arguments": {"content": "x"}}\\n</tool_call>', "repair"),
+    CodeInfo("tool-call-wrong-key", ERROR, "a call that names its parts `tool`, `args`, a `function` wrapper, ... instead of `name` and `arguments`",
+             '{"tool": "run_command", "args": {"command": "ls"}}', '{"name": "run_command", "arguments": {"command": "ls"}}', "fix"),
+    CodeInfo("tool-call-arguments-string", ERROR, "arguments given as a JSON string; chat templates encode it a second time",
+             '{"name": "read_file", "arguments": "{\\"path\\": \\"a.py\\"}"}', '{"name": "read_file", "arguments": {"path": "a.py"}}', "fix"),
+    CodeInfo("tool-call-unknown-tool", ERROR, "a call to a tool that is not in the workspace's tools.json (or --tools)",
+             '{"name": "read_files", "arguments": {"path": "a.py"}}', '{"name": "read_file", "arguments": {"path": "a.py"}}'),
+    CodeInfo("tool-call-bad-arguments", ERROR, "arguments that do not match the tool's JSON schema: a required one missing, an unexpected one, a wrong type",
+             '{"name": "read_file", "arguments": {"file": "a.py"}}', '{"name": "read_file", "arguments": {"path": "a.py"}}'),
+    CodeInfo("tool-call-unclosed", ERROR, "a call whose closing tag or fence is missing",
+             '<tool_call>\\n{"name": "read_file", "arguments": {"path": "a.py"}}', _CALL, "fix"),
+    CodeInfo("format-mismatch", ERROR, "calls not in the workspace's target format (punie.toml target_format or --target)",
+             'target qwen25-json, but: ```json\\n{"name": "read_file", "arguments": {"path": "a.py"}}\\n```', _CALL, "fix"),
+    CodeInfo("mixed-formats", WARNING, "one file with several formats, or several layouts of one format (XML tags with and without newlines between them)",
+             "<tool_call><function=f>... in some records, <tool_call>\\n<function=f>... in others",
+             "every call in the target format's canonical layout: <tool_call>\\n<function=f>\\n<parameter=p>\\nv\\n</parameter>\\n</function>\\n</tool_call>", "fix"),
+    CodeInfo("tool-response-double-wrapped", ERROR, "a tool result wrapped in <tool_response> twice, or a role-tool message that already carries the tags the template adds",
+             '{"role": "tool", "content": "<tool_response>\\nok\\n</tool_response>"}', '{"role": "tool", "content": "ok"}', "fix"),
+    CodeInfo("tool-result-missing", ERROR, "a tool call followed by something other than its result",
+             "assistant: <tool_call>...</tool_call>, then user: \"thanks\"", "assistant: <tool_call>...</tool_call>, user: <tool_response>\\n...\\n</tool_response>, then user: \"thanks\""),
+    CodeInfo("consecutive-role", WARNING, "two turns in a row from the same role (tool results excepted)",
+             "user: \"hi\", user: \"are you there?\"", "user: \"hi\", assistant: \"yes\", user: \"are you there?\""),
+    CodeInfo("empty-turn", WARNING, "a turn with no content and no tool calls (an empty tool result is fine)",
+             '{"role": "assistant", "content": ""}', '{"role": "assistant", "content": "Done."}'),
+    CodeInfo("last-turn-not-assistant", ERROR, "an example that does not end with an assistant turn: nothing to learn",
+             "system, user", "system, user, assistant"),
+    CodeInfo("duplicate-example", WARNING, "the same line as an earlier one in the same file",
+             "line 7 repeats line 3 byte for byte", "line 7 removed", "fix"),
+    CodeInfo("train-valid-leak", ERROR, "a valid/test example whose conversation is also in the train file (same text up to case and spacing)",
+             'valid.jsonl:4 == train.jsonl:19', "valid.jsonl:4 replaced by an example the model never trained on"),
+    CodeInfo("system-prompt-drift", WARNING, "a system prompt that differs from the workspace's system_prompt, or from the file's usual one",
+             'system: "You are Punie, an AI coding assistant integrated with PyCharm."',
+             'system: "You are Punie, an AI coding assistant that helps with Python development via PyCharm."'),
+    CodeInfo("too-long", WARNING, "an example longer than max_seq_length tokens (estimated as 4 characters per token); mlx-lm truncates it",
+             "9,000 characters with max_seq_length 2048", "the example split in two, or max_seq_length raised"),
+)}
+
+
+@dataclass
+class LintContext:
+    """What a check compares against: the target format, tool schemas and workspace settings."""
+
+    target: str = "qwen25-json"
+    schemas: ToolSchemas | None = None  # None: the tools are unknown, so their calls are not checked
+    system_prompt: str = ""
+    max_tokens: int = 2048
+
+
+@dataclass
+class FileReport:
+    """The outcome for one file: counts and its diagnostics."""
+
+    path: Path
+    records: int = 0
+    formats: Counter[str] = field(default_factory=Counter)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == WARNING)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": str(self.path), "records": self.records, "errors": self.errors,
+                "warnings": self.warnings, "formats": dict(self.formats)}
+
+
+def _diag(record: Record, code: str, message: str, fix: Fix | None = None) -> Diagnostic:
+    return Diagnostic(code, CODES[code].severity, record.path, record.line, message, fix)
+
+
+_FIX_TITLES = {
+    "tool-call-wrong-key": "rename the keys to name/arguments",
+    "tool-call-arguments-string": "decode the arguments string into an object",
+    "tool-call-unclosed": "add the missing closing tag",
+    "tool-response-double-wrapped": "remove the extra <tool_response> wrapper",
+    "duplicate-example": "remove this repeated line",
+}
+
+
+# --- argument checks against a JSON schema ------------------------------------------------
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+    "array": (list,), "object": (dict,), "null": (type(None),),
+}
+
+
+def _type_ok(value: Any, expected: Any) -> bool:
+    kinds = expected if isinstance(expected, list) else [expected]
+    for kind in kinds:
+        types = _TYPES.get(kind)
+        if types is None:
+            return True
+        if isinstance(value, bool) and kind in ("integer", "number"):
+            continue
+        if isinstance(value, types):
+            return True
+    return False
+
+
+def argument_problems(arguments: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """What is wrong with a call's arguments against its tool's parameter schema."""
+    problems = []
+    properties = schema.get("properties") or {}
+    for name in schema.get("required") or []:
+        if name not in arguments:
+            problems.append(f"missing required argument {name!r}")
+    if properties and not schema.get("additionalProperties"):
+        for name in arguments:
+            if name not in properties:
+                problems.append(f"unexpected argument {name!r} (expected {', '.join(properties)})")
+    for name, value in arguments.items():
+        spec = properties.get(name)
+        if not isinstance(spec, dict):
+            continue
+        if "type" in spec and not _type_ok(value, spec["type"]):
+            problems.append(f"argument {name!r} should be {spec['type']}, got {type(value).__name__}")
+        elif "enum" in spec and value not in spec["enum"]:
+            problems.append(f"argument {name!r} is {value!r}, not one of {spec['enum']}")
+    return problems
+
+
+# --- one record ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RecordFacts:
+    """What file-level rules need to know about one record after its own checks."""
+
+    formats: tuple[str, ...] = ()
+    styles: tuple[tuple[str, str], ...] = ()
+    system: str | None = None
+
+
+_NO_FACTS = RecordFacts()
+
+
+def _call_diagnostics(record: Record, call: ToolCall, ctx: LintContext, found: list[Diagnostic]) -> None:
+    seen: set[str] = set()
+    for problem in call.problems:
+        if problem.code in seen and problem.code != "tool-call-bad-arguments":
+            continue
+        seen.add(problem.code)
+        fix = None
+        if problem.code == "tool-call-invalid-json":
+            fix = Fix("suggest a json-repair of the call", repair=True)
+        elif problem.code in _FIX_TITLES:
+            fix = Fix(_FIX_TITLES[problem.code])
+        where = f"{call.format} call" + (f" to {call.name}" if call.name else "")
+        found.append(_diag(record, problem.code, f"{where}: {problem.message}", fix))
+    if ctx.schemas is not None and call.name is not None:
+        schema = ctx.schemas.get(call.name)
+        if schema is None:
+            known = ", ".join(sorted(ctx.schemas)) or "none"
+            found.append(_diag(record, "tool-call-unknown-tool", f"call to unknown tool {call.name!r} (known: {known})"))
+        elif call.arguments is not None:
+            for message in argument_problems(call.arguments, schema):
+                found.append(_diag(record, "tool-call-bad-arguments", f"call to {call.name}: {message}"))
+
+
+def is_double_wrapped(turn: dict[str, Any]) -> bool:
+    """A tool result that carries <tool_response> tags the chat template will add once more."""
+    content = turn.get("content")
+    if not isinstance(content, str) or "<tool_response>" not in content:
+        return False
+    if turn.get("role") == "tool":
+        return content.lstrip().startswith("<tool_response>")
+    return turn.get("role") == "user" and _DOUBLE.match(content) is not None
+
+
+_DOUBLE = re.compile(r"\s*<tool_response>\s*<tool_response>")
+
+
+def _results_of(turn: dict[str, Any], role: Any, content: Any) -> tuple[int, bool]:
+    """How many tool results a user/tool turn carries (0: not a result turn), and if double-wrapped."""
+    if role == "tool":
+        return 1, type(content) is str and content.lstrip().startswith("<tool_response>")
+    if type(content) is not str or not content or content[0] not in "<T":
+        return 0, False
+    if content.startswith("<tool_response>"):
+        opened = content.count("<tool_response>")
+        # The common case, one well-formed block, needs no regular expression.
+        if opened == 1 and content.endswith("</tool_response>"):
+            return 1, False
+        if _DOUBLE.match(content):
+            return 1, True
+    results = result_contents(turn)
+    return (len(results), False) if results is not None else (0, False)
+
+
+def _has_text(content: Any) -> bool:
+    return type(content) is str and content != "" and not content.isspace()
+
+
+def _turns_diagnostics(record: Record, turns: list[Any], ctx: LintContext, found: list[Diagnostic]) -> tuple[list[ToolCall], str | None] | None:
+    """One pass over the turns: calls, results, roles, emptiness, length. None: not chat turns."""
+    calls: list[ToolCall] = []
+    system: str | None = None
+    previous: Any = None
+    pending = 0  # calls of the latest assistant turn still waiting for their results
+    pending_turn = 0
+    length = 0
+    index = -1
+    for turn in turns:
+        index += 1
+        if type(turn) is not dict or "role" not in turn:
+            return None
+        role = turn["role"]
+        content = turn.get("content")
+        if type(content) is str:
+            length += len(content)
+        results = 0
+        if role == "user" or role == "tool":
+            results, double = _results_of(turn, role, content)
+            if double:
+                found.append(_diag(record, "tool-response-double-wrapped", f"turn {index + 1} ({role}): the tool result is wrapped in "
+                                   "<tool_response> and the chat template wraps it again", Fix(_FIX_TITLES["tool-response-double-wrapped"])))
+        if pending:
+            if results:
+                pending = max(0, pending - results)
+            else:
+                found.append(_diag(record, "tool-result-missing", f"turn {pending_turn + 1} makes a tool call with no result before "
+                                   f"the {role} turn {index + 1}"))
+                pending = 0
+        if role == "assistant":
+            made: list[ToolCall] = parse_openai_calls(turn) if turn.get("tool_calls") else []
+            if type(content) is str and ("<tool_call>" in content or "```" in content or "Tool call:" in content):
+                made.extend(parse_content_calls(content, ctx.schemas))
+            if made:
+                calls.extend(made)
+                pending, pending_turn = len(made), index
+            elif not _has_text(content):
+                found.append(_diag(record, "empty-turn", f"turn {index + 1} (assistant) is empty"))
+        elif not results and not _has_text(content):
+            found.append(_diag(record, "empty-turn", f"turn {index + 1} ({role}) is empty"))
+        elif index == 0 and role == "system":
+            system = content
+        if role == previous and not results:
+            found.append(_diag(record, "consecutive-role", f"turns {index} and {index + 1} are both {role}"))
+        previous = "result" if results else role
+    if previous != "assistant" and turns:
+        found.append(_diag(record, "last-turn-not-assistant", f"the last turn is {turns[-1].get('role')}, so there is nothing to learn"))
+    if length > ctx.max_tokens * 4:
+        found.append(_diag(record, "too-long", f"about {length // 4} tokens ({length} characters / 4), more than max_seq_length {ctx.max_tokens}"))
+    return calls, system
+
+
+def _style_label(style: tuple[str, str]) -> str:
+    fmt, layout = style
+    return f"{fmt} {layout}" if layout else fmt
+
+
+@cache
+def canonical_style(fmt: str) -> tuple[str, str]:
+    """The (format, layout) punie renders for a format: what fixes and conversions produce."""
+    if fmt in ("openai", "raw-distill"):
+        return fmt, ""
+    sample = parse_content_calls(render_call("f", {"p": "v"}, fmt))[0]
+    return fmt, sample.layout
+
+
+def _raw_distill_diagnostics(record: Record, data: dict[str, Any], ctx: LintContext, found: list[Diagnostic]) -> list[ToolCall]:
+    calls = parse_raw_distill_calls(data)
+    if data.get("answer") is not None:
+        for entry, call in zip(data.get("tool_calls") or [], calls):
+            if isinstance(entry, dict) and "result" not in entry:
+                found.append(_diag(record, "tool-result-missing", f"the call to {call.name} has no result"))
+    return calls
+
+
+def lint_record(record: Record, ctx: LintContext) -> tuple[list[Diagnostic], RecordFacts]:
+    """The diagnostics of one record alone, and the facts file-level rules need."""
+    data = record.data
+    if data is None:
+        blank = (record.error or "").startswith("blank")
+        fix = Fix("remove the blank line") if blank else Fix("suggest a json-repair of the line", repair=True)
+        return [_diag(record, "invalid-jsonl-line", record.error or "not a JSON object", fix)], _NO_FACTS
+    shape = record.shape
+    found: list[Diagnostic] = []
+    system = None
+    if shape == "raw-distill":
+        calls = _raw_distill_diagnostics(record, data, ctx, found)
+    elif shape in ("messages", "text", "prompt-completion"):
+        turns = data["messages"] if shape == "messages" else record.turns()
+        if shape == "text" and turns and turns[0].get("role") == "text":
+            calls = []
+        else:
+            outcome = _turns_diagnostics(record, turns, ctx, found)
+            if outcome is None:
+                return [_diag(record, "unknown-record-shape", "a turn in messages is not an object with a role")], _NO_FACTS
+            calls, system = outcome
+    else:
+        keys = ", ".join(sorted(data)[:6]) or "no keys"
+        return [_diag(record, "unknown-record-shape", f"not a messages, text, prompt/completion or raw-distill record (keys: {keys})")], _NO_FACTS
+    if not calls and shape != "raw-distill":
+        return found, RecordFacts((), (), system) if system is not None else _NO_FACTS
+    formats = set()
+    for call in calls:
+        formats.add(call.format)
+        _call_diagnostics(record, call, ctx, found)
+    if shape == "raw-distill":
+        formats = {"raw-distill"}
+    if ctx.target not in formats or len(formats) > 1:
+        other = sorted(formats - {ctx.target}, key=FORMATS.index)
+        # Conversion needs every call readable; an unreadable one is repaired first.
+        readable = all(c.name is not None and c.arguments is not None for c in calls)
+        found.append(_diag(record, "format-mismatch", f"tool calls in {', '.join(other)}, but the target format is {ctx.target}",
+                           Fix(f"convert to {ctx.target}") if readable else None))
+    # An unreadable call has no layout worth comparing; its own diagnostic says what is wrong.
+    styles = (("raw-distill", ""),) if shape == "raw-distill" else tuple(sorted({(c.format, c.layout) for c in calls if c.arguments is not None}))
+    return found, RecordFacts(tuple(formats), styles, system)
+
+
+# --- one file -----------------------------------------------------------------------------
+
+
+def lint_dataset(dataset: Dataset, ctx: LintContext) -> FileReport:
+    """All diagnostics of one file, in line order: each record's own, then the file-level rules."""
+    report = FileReport(dataset.path, records=len(dataset.records))
+    found = report.diagnostics
+    facts: list[RecordFacts] = []
+    first_seen: dict[bytes, int] = {}
+    formats = report.formats
+    for record in dataset.records:
+        diagnostics, fact = lint_record(record, ctx)
+        facts.append(fact)
+        for fmt in fact.formats:
+            formats[fmt] += 1
+        if record.data is not None:
+            earlier = first_seen.setdefault(record.raw.rstrip(), record.line)
+            if earlier != record.line:
+                diagnostics.append(_diag(record, "duplicate-example", f"repeats line {earlier}", Fix(_FIX_TITLES["duplicate-example"])))
+        if diagnostics:
+            found.extend(diagnostics)
+    file_level = list(_file_rules(dataset.records, facts, ctx))
+    if file_level:
+        found.extend(file_level)
+        found.sort(key=lambda d: d.line)
+    return report
+
+
+def _file_rules(records: list[Record], facts: list[RecordFacts], ctx: LintContext) -> Iterable[Diagnostic]:
+    styles: Counter[tuple[str, str]] = Counter(style for fact in facts for style in fact.styles)
+    if len(styles) > 1:
+        preferred = canonical_style(ctx.target)
+        summary = "; ".join(f"{_style_label(s)} x{n}" for s, n in styles.most_common())
+        for record, fact in zip(records, facts):
+            odd = [s for s in fact.styles if s != preferred]
+            if odd:
+                yield _diag(record, "mixed-formats", f"this file mixes {len(styles)} tool-call styles ({summary}); "
+                                    f"this record uses {', '.join(_style_label(s) for s in odd)}",
+                                    Fix(f"rewrite in {_style_label(preferred)}"))
+    prompts = Counter(fact.system for fact in facts if fact.system is not None)
+    expected = ctx.system_prompt or (prompts.most_common(1)[0][0] if len(prompts) > 1 else None)
+    if expected is None:
+        return
+    source = "the workspace's system_prompt" if ctx.system_prompt else f"the file's usual one ({prompts[expected]} records)"
+    for record, fact in zip(records, facts):
+        if record.data is None or record.shape in ("unknown", "raw-distill"):
+            continue
+        if fact.system != expected:
+            shown = "no system prompt" if fact.system is None else f"system prompt {_clip(fact.system)!r}"
+            if fact.system is None and not ctx.system_prompt:
+                continue
+            yield _diag(record, "system-prompt-drift", f"{shown} differs from {source}: {_clip(expected)!r}")
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# --- train/valid leaks ----------------------------------------------------------------------
+
+_SPACES = re.compile(r"\s+")
+_SPLIT_NAMES = {"valid": "train", "validation": "train", "test": "train", "val": "train"}
+
+
+def conversation_key(record: Record) -> str | None:
+    """The record's user and assistant text, lower-cased with spacing collapsed; None if unusable."""
+    if record.data is None or record.shape == "unknown":
+        return None
+    parts = [f"{t.get('role')}:{t.get('content')}" for t in record.turns() if t.get("role") != "system"]
+    if record.shape == "raw-distill":
+        parts.append(repr(record.data.get("tool_calls")))
+    return _SPACES.sub(" ", "\n".join(parts).lower()).strip()
+
+
+def split_partner(path: Path) -> Path | None:
+    """`train.jsonl` beside a `valid.jsonl`/`test.jsonl` (also `x_valid.jsonl` -> `x_train.jsonl`)."""
+    stem = path.stem
+    for name, partner in _SPLIT_NAMES.items():
+        if stem == name or stem.endswith(("_" + name, "-" + name)):
+            return path.with_name(stem[: len(stem) - len(name)] + partner + path.suffix)
+    return None
+
+
+def lint_leaks(train: Dataset, other: Dataset) -> list[Diagnostic]:
+    """Examples of a valid/test file that also occur in its train file."""
+    seen: dict[str, int] = {}
+    for record in train.records:
+        key = conversation_key(record)
+        if key:
+            seen.setdefault(key, record.line)
+    found = []
+    for record in other.records:
+        key = conversation_key(record)
+        if key and key in seen:
+            found.append(_diag(record, "train-valid-leak", f"the same conversation is {train.path.name}:{seen[key]}; the validation loss is flattered"))
+    return found
+
+
+# --- many files -----------------------------------------------------------------------------
+
+
+def lint_datasets(datasets: list[Dataset], ctx: LintContext) -> list[FileReport]:
+    """Reports for several files, with train/valid/test leaks checked between partners."""
+    reports = [lint_dataset(dataset, ctx) for dataset in datasets]
+    by_path = {dataset.path.resolve(): dataset for dataset in datasets}
+    for dataset, report in zip(datasets, reports):
+        partner_path = split_partner(dataset.path)
+        partner = by_path.get(partner_path.resolve()) if partner_path else None
+        if partner is not None and partner is not dataset:
+            leaks = lint_leaks(partner, dataset)
+            if leaks:
+                report.diagnostics = sorted(report.diagnostics + leaks, key=lambda d: d.line)
+    return reports
+
+
+def check_paths(paths: Iterable[Path | str], ctx: LintContext) -> list[FileReport]:
+    """Load and lint files and folders (all `*.jsonl` inside); raises DatasetError for unusable input."""
+    return lint_datasets(load_datasets(paths), ctx)
+
+
+def workspace_context(workspace: Workspace, target: str | None = None, tools_path: Path | None = None) -> LintContext:
+    """The lint context of a workspace, with the command line's --target and --tools on top."""
+    settings = workspace.settings
+    if tools_path is not None:
+        tools = load_tools_file(tools_path)
+        schemas: ToolSchemas | None = tool_schemas(tools)
+    else:
+        schemas = tool_schemas(workspace.tools()) if workspace.tools_path.exists() else None
+    return LintContext(target or settings.target_format, schemas, settings.system_prompt, settings.max_seq_length)
+
+
+def load_tools_file(path: Path) -> list[dict[str, Any]]:
+    """Tool definitions from a JSON file (a list, or an object with a `tools` list)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise WorkspaceError(f"{path}: no such tools file") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise WorkspaceError(f"{path}: not valid JSON: {exc}") from exc
+    if isinstance(data, dict) and isinstance(data.get("tools"), list):
+        data = data["tools"]
+    if not isinstance(data, list):
+        raise WorkspaceError(f"{path}: expected a JSON list of tool definitions")
+    return data
