@@ -27,7 +27,7 @@ from punie_tui.core.formats import (
     parse_openai_calls,
     render_call,
 )
-from punie_tui.core.lint import CODES, LintContext, is_double_wrapped, lint_dataset
+from punie_tui.core.lint import CODES, LintContext, is_double_wrapped, lint_dataset, lint_record
 
 # Applied in this order within one record: key and argument repairs first, conversion last.
 FIX_ORDER: tuple[str, ...] = (
@@ -304,36 +304,71 @@ def plan_fixes(dataset: Dataset, ctx: LintContext, codes: Iterable[str] | None =
     Repairs (json-repair of broken JSON) are included only with `repairs=True`.
     """
     selected = set(codes) if codes else set(FIXABLE_CODES)
-    if not repairs:
-        selected -= REPAIR_CODES
     plan = FixPlan(dataset)
     by_line: dict[int, set[str]] = {}
     for diagnostic in lint_dataset(dataset, ctx).diagnostics:
-        if diagnostic.fixable and diagnostic.code in selected:
+        # A blank line's fix is mechanical although other invalid lines only get repair suggestions.
+        if diagnostic.fix is not None and diagnostic.code in selected and (repairs or not diagnostic.fix.repair):
             by_line.setdefault(diagnostic.line, set()).add(diagnostic.code)
+        elif not repairs and diagnostic.fix is None and diagnostic.code in selected and diagnostic.code in FIXABLE_CODES:
+            plan.unfixed.append(f"{diagnostic.path}:{diagnostic.line}: {diagnostic.code} waits for an unreadable call "
+                                "to be repaired first (see the suggestions, --accept-repairs)")
     for index, record in enumerate(dataset.records):
         line_codes = by_line.get(record.line)
         if not line_codes:
             continue
-        edit = _edit_for(index, record, line_codes, ctx)
+        edit = _edit_for(index, record, line_codes, ctx, selected, repairs)
         if edit is None:
             plan.unfixed.append(f"{record.location}: {', '.join(sorted(line_codes))} could not be fixed automatically")
         else:
             plan.edits.append(edit)
+    if "duplicate-example" in selected:
+        _remove_new_duplicates(plan)
     return plan
 
 
-def _edit_for(index: int, record: Record, codes: set[str], ctx: LintContext) -> Edit | None:
+def _remove_new_duplicates(plan: FixPlan) -> None:
+    """Two lines fixed into the same text are duplicates too; without this a second run would differ."""
+    by_index = {edit.index: edit for edit in plan.edits}
+    seen: set[bytes] = set()
+    for index, record in enumerate(plan.dataset.records):
+        edit = by_index.get(index)
+        if edit is not None and edit.data is None:
+            continue
+        line = (record.raw if edit is None else _dumps_line(edit.data, record.raw)).rstrip()
+        if (edit is not None or record.data is not None) and line in seen:
+            if edit is None:
+                plan.edits.append(Edit(index, record.line, ["duplicate-example"], None))
+            else:
+                edit.codes.append("duplicate-example")
+                edit.data = None
+        seen.add(line)
+    plan.edits.sort(key=lambda e: e.index)
+
+
+def _edit_for(index: int, record: Record, codes: set[str], ctx: LintContext, selected: set[str], repairs: bool) -> Edit | None:
     ordered = sorted(codes, key=lambda c: (FIX_ORDER.index(c) if c in FIX_ORDER else -1, c))
     if "duplicate-example" in codes or (record.data is None and "invalid-jsonl-line" in codes and not record.text.strip()):
         return Edit(index, record.line, ordered, None)
     if record.data is None:
         data = repair_line(record) if "invalid-jsonl-line" in codes else None
         return Edit(index, record.line, ordered, data, repair=True) if data is not None else None
-    data = fix_record(record, codes, ctx)
+    data = None
+    current = record
+    # A fix can make another one possible (a repaired call can then be converted), so the record
+    # is fixed until its own lint shows nothing more to do; this keeps a second run a no-op.
+    for _ in range(len(FIX_ORDER)):
+        fixed = fix_record(current, codes, ctx)
+        if fixed is None:
+            break
+        data = fixed
+        current = placeholder_record(data)
+        diagnostics, _ = lint_record(current, ctx)
+        codes = {d.code for d in diagnostics if d.fix is not None and d.code in selected and (repairs or not d.fix.repair)}
+        ordered += sorted(codes - set(ordered))
     if data is None:
         return None
-    return Edit(index, record.line, ordered, data, repair=bool(codes & REPAIR_CODES))
+    return Edit(index, record.line, ordered, data, repair=bool(set(ordered) & REPAIR_CODES))
 
 
 def apply_plan(plan: FixPlan) -> int:

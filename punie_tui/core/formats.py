@@ -208,7 +208,8 @@ def convert_param_value(value: str, name: str, properties: dict[str, Any]) -> An
         return int(number)
     if kind.startswith(("num", "float")):
         number = float(value)
-        return number if number != int(number) else int(number)
+        # mlx-lm turns "2.0" into 2 (an equal number); keeping the float keeps the text round trip exact.
+        return number if number != int(number) or any(c in value for c in ".eE") else int(number)
     if kind in ("boolean", "bool", "binary"):
         return value.lower() == "true"
     if kind in ("object", "array", "arr") or kind.startswith(("dict", "list")):
