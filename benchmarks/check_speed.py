@@ -3,7 +3,7 @@
 Generates 100k chat examples of about 580 bytes (tool calls with results, direct answers, 1% with
 planted defects) in a temporary folder, then times in one run:
   floor: read the file and json.loads every line, nothing else;
-  check: what `punie-tui check FILE` does (load records, lint every rule, count), without printing.
+  check: what `punie-tui check FILE` does (stream the records through every lint rule), without printing.
 Goal (issue 3): check <= 2x the floor.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from punie_tui.core.lint import LintContext, check_paths
 
 EXAMPLES = 100_000
-SYSTEM = "You are Punie, an AI coding assistant that helps with Python development. Use tools when needed."
+SYSTEM = "You are Punie, an AI coding assistant. Use tools when needed."
 FILES = ["src/app.py", "src/models/user.py", "tests/test_api.py", "README.md", "pyproject.toml"]
 COMMANDS = ["pytest -q", "ruff check src", "git status --short", "grep -rn TODO src/", "ls -la src"]
 
@@ -35,7 +35,7 @@ def example(rng: random.Random, index: int) -> dict:
     user = f"Please look at the project and tell me what is going on with item {index} in the code base."
     if rng.random() < 0.4:
         answer = ("A decorator wraps a function to add behaviour without changing its code; in Python it is applied "
-                  "with the @ syntax and receives the function as its argument. " * 2)[: 300 + rng.randrange(60)]
+                  "with the @ syntax and receives the function as its argument. " * 2)[: 250 + rng.randrange(60)]
         return {"messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user},
                              {"role": "assistant", "content": answer}]}
     name, arguments = _call(rng)
@@ -43,7 +43,7 @@ def example(rng: random.Random, index: int) -> dict:
     if rng.random() < 0.01:
         call = {"tool": name, "args": arguments}
     body = json.dumps(call)
-    result = "def main():\n    return 0\n" * (2 + rng.randrange(3))
+    result = "def main():\n    return 0\n" * (1 + rng.randrange(3))
     return {"messages": [
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": user},
@@ -70,14 +70,17 @@ def floor(path: Path) -> int:
     return count
 
 
-def best_of(runs: int, func, *args) -> tuple[float, object]:
-    best = float("inf")
+def best_of(runs: int, func, *args) -> tuple[float, float, object]:
+    """Best wall-clock and best CPU seconds over `runs` calls (CPU time is steadier on a busy machine)."""
+    wall = cpu = float("inf")
     result = None
     for _ in range(runs):
-        start = time.perf_counter()
+        result = None
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = func(*args)
-        best = min(best, time.perf_counter() - start)
-    return best, result
+        wall = min(wall, time.perf_counter() - start)
+        cpu = min(cpu, time.process_time() - start_cpu)
+    return wall, cpu, result
 
 
 def main() -> int:
@@ -89,13 +92,14 @@ def main() -> int:
             "read_file": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
             "run_command": {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]},
         })
-        floor_s, lines = best_of(runs, floor, path)
-        check_s, reports = best_of(runs, check_paths, [path], context)
+        floor_wall, floor_cpu, lines = best_of(runs, floor, path)
+        check_wall, check_cpu, reports = best_of(runs, check_paths, [path], context)
         report = reports[0]
-        print(f"file: {EXAMPLES} examples, {size / EXAMPLES:.0f} bytes each on average, {size / 1e6:.1f} MB")
-        print(f"floor (read + json.loads per line): {floor_s:6.2f} s   ({lines} lines)")
-        print(f"check (load + all lint rules):      {check_s:6.2f} s   ({report.errors} errors, {report.warnings} warnings)")
-        print(f"ratio check / floor: {check_s / floor_s:.2f}x   (goal <= 2.00x; best of {runs} runs each)")
+        print(f"file: {EXAMPLES} examples, {size / EXAMPLES:.0f} bytes each on average, {size / 1e6:.1f} MB; best of {runs} runs")
+        print(f"floor (read + json.loads per line): {floor_wall:5.2f} s wall, {floor_cpu:5.2f} s CPU   ({lines} lines)")
+        print(f"check (load + every lint rule):     {check_wall:5.2f} s wall, {check_cpu:5.2f} s CPU   "
+              f"({report.errors} errors, {report.warnings} warnings)")
+        print(f"ratio check / floor: {check_wall / floor_wall:.2f}x wall, {check_cpu / floor_cpu:.2f}x CPU   (goal <= 2.00x)")
     return 0
 
 

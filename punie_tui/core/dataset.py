@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -206,8 +207,8 @@ def _digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def load_dataset(path: Path | str) -> Dataset:
-    """Read one JSONL file; every line becomes a record (broken ones keep their error)."""
+def read_content(path: Path | str) -> bytes:
+    """A JSONL file's bytes; raises DatasetError when it is missing, a folder or not text."""
     path = Path(path)
     if not path.exists():
         raise DatasetError(f"{path}: no such file")
@@ -219,16 +220,39 @@ def load_dataset(path: Path | str) -> Dataset:
         raise DatasetError(f"{path}: cannot be read: {exc.strerror}") from exc
     if b"\x00" in content[:65536]:
         raise DatasetError(f"{path}: not a text file (it contains NUL bytes)")
-    # Loading allocates a few objects per line and frees none; the cyclic collector would rescan
-    # them over and over (half the load time on 100k lines), so it waits until the end.
+    return content
+
+
+def iter_records(path: Path, content: bytes) -> Iterator[Record]:
+    """Every line of a file's content as a Record, one at a time (for a pass that keeps none)."""
+    for number, raw in enumerate(_split_lines(content), start=1):
+        yield parse_line(path, number, raw)
+
+
+def load_dataset(path: Path | str) -> Dataset:
+    """Read one JSONL file; every line becomes a record (broken ones keep their error)."""
+    path = Path(path)
+    content = read_content(path)
+    with gc_paused():
+        records = list(iter_records(path, content))
+    return Dataset(path, records, _digest(content))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector during a bulk pass over many records.
+
+    Loading and linting allocate objects per line and free few; the collector would rescan the
+    growing heap over and over (half the time on 100k lines). Records hold no reference cycles,
+    so nothing waits long for collection.
+    """
     collecting = gc.isenabled()
     gc.disable()
     try:
-        records = [parse_line(path, number, raw) for number, raw in enumerate(_split_lines(content), start=1)]
+        yield
     finally:
         if collecting:
             gc.enable()
-    return Dataset(path, records, _digest(content))
 
 
 def expand_paths(paths: Iterable[Path | str]) -> list[Path]:

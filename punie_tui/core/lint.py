@@ -12,11 +12,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
 from punie_tui.config import Workspace, WorkspaceError
-from punie_tui.core.dataset import Dataset, Record, load_datasets
+from punie_tui.core.dataset import Dataset, Record, expand_paths, gc_paused, iter_records, read_content
 from punie_tui.core.formats import (
     FORMATS,
     ToolCall,
@@ -141,6 +142,7 @@ class FileReport:
     records: int = 0
     formats: Counter[str] = field(default_factory=Counter)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    conversations: dict[str, int] | None = None  # normalised conversation -> first line, for leaks
 
     @property
     def errors(self) -> int:
@@ -224,6 +226,18 @@ class RecordFacts:
 
 
 _NO_FACTS = RecordFacts()
+_FACTS: dict[tuple[Any, ...], RecordFacts] = {}
+
+
+def _facts(formats: tuple[str, ...], styles: tuple[tuple[str, str], ...], system: str | None) -> RecordFacts:
+    # Records of one file share a handful of combinations; sharing them keeps a 100k-line check lean.
+    key = (formats, styles, system)
+    fact = _FACTS.get(key)
+    if fact is None:
+        if len(_FACTS) > 4096:
+            _FACTS.clear()
+        fact = _FACTS[key] = RecordFacts(formats, styles, system)
+    return fact
 
 
 def _call_diagnostics(record: Record, call: ToolCall, ctx: LintContext, found: list[Diagnostic]) -> None:
@@ -279,12 +293,11 @@ def _results_of(turn: dict[str, Any], role: Any, content: Any) -> tuple[int, boo
     return (len(results), False) if results is not None else (0, False)
 
 
-def _has_text(content: Any) -> bool:
-    return type(content) is str and content != "" and not content.isspace()
-
-
 def _turns_diagnostics(record: Record, turns: list[Any], ctx: LintContext, found: list[Diagnostic]) -> tuple[list[ToolCall], str | None] | None:
-    """One pass over the turns: calls, results, roles, emptiness, length. None: not chat turns."""
+    """One pass over the turns: calls, results, roles, emptiness, length. None: not chat turns.
+
+    This loop runs for every record of every check, so its common path stays flat and cheap.
+    """
     calls: list[ToolCall] = []
     system: str | None = None
     previous: Any = None
@@ -298,10 +311,11 @@ def _turns_diagnostics(record: Record, turns: list[Any], ctx: LintContext, found
             return None
         role = turn["role"]
         content = turn.get("content")
-        if type(content) is str:
+        text = type(content) is str and content != "" and not content.isspace()
+        if text:
             length += len(content)
         results = 0
-        if role == "user" or role == "tool":
+        if role == "tool" or (role == "user" and text and content[0] in "<T"):
             results, double = _results_of(turn, role, content)
             if double:
                 found.append(_diag(record, "tool-response-double-wrapped", f"turn {index + 1} ({role}): the tool result is wrapped in "
@@ -314,15 +328,15 @@ def _turns_diagnostics(record: Record, turns: list[Any], ctx: LintContext, found
                                    f"the {role} turn {index + 1}"))
                 pending = 0
         if role == "assistant":
-            made: list[ToolCall] = parse_openai_calls(turn) if turn.get("tool_calls") else []
-            if type(content) is str and ("<tool_call>" in content or "```" in content or "Tool call:" in content):
+            made: list[ToolCall] = parse_openai_calls(turn) if "tool_calls" in turn and turn["tool_calls"] else []
+            if text and ("<tool_call>" in content or "```" in content or "Tool call:" in content):
                 made.extend(parse_content_calls(content, ctx.schemas))
             if made:
                 calls.extend(made)
                 pending, pending_turn = len(made), index
-            elif not _has_text(content):
+            elif not text:
                 found.append(_diag(record, "empty-turn", f"turn {index + 1} (assistant) is empty"))
-        elif not results and not _has_text(content):
+        elif not text and not results:
             found.append(_diag(record, "empty-turn", f"turn {index + 1} ({role}) is empty"))
         elif index == 0 and role == "system":
             system = content
@@ -384,11 +398,12 @@ def lint_record(record: Record, ctx: LintContext) -> tuple[list[Diagnostic], Rec
         keys = ", ".join(sorted(data)[:6]) or "no keys"
         return [_diag(record, "unknown-record-shape", f"not a messages, text, prompt/completion or raw-distill record (keys: {keys})")], _NO_FACTS
     if not calls and shape != "raw-distill":
-        return found, RecordFacts((), (), system) if system is not None else _NO_FACTS
+        return found, _facts((), (), system) if system is not None else _NO_FACTS
     formats = set()
     for call in calls:
         formats.add(call.format)
-        _call_diagnostics(record, call, ctx, found)
+        if call.problems or ctx.schemas is not None:
+            _call_diagnostics(record, call, ctx, found)
     if shape == "raw-distill":
         formats = {"raw-distill"}
     if ctx.target not in formats or len(formats) > 1:
@@ -398,62 +413,91 @@ def lint_record(record: Record, ctx: LintContext) -> tuple[list[Diagnostic], Rec
         found.append(_diag(record, "format-mismatch", f"tool calls in {', '.join(other)}, but the target format is {ctx.target}",
                            Fix(f"convert to {ctx.target}") if readable else None))
     # An unreadable call has no layout worth comparing; its own diagnostic says what is wrong.
-    styles = (("raw-distill", ""),) if shape == "raw-distill" else tuple(sorted({(c.format, c.layout) for c in calls if c.arguments is not None}))
-    return found, RecordFacts(tuple(formats), styles, system)
+    if shape == "raw-distill":
+        styles: tuple[tuple[str, str], ...] = (("raw-distill", ""),)
+    elif len(calls) == 1:
+        styles = ((calls[0].format, calls[0].layout),) if calls[0].arguments is not None else ()
+    else:
+        styles = tuple(sorted({(c.format, c.layout) for c in calls if c.arguments is not None}))
+    return found, _facts(tuple(formats), styles, system)
 
 
 # --- one file -----------------------------------------------------------------------------
 
 
-def lint_dataset(dataset: Dataset, ctx: LintContext) -> FileReport:
-    """All diagnostics of one file, in line order: each record's own, then the file-level rules."""
-    report = FileReport(dataset.path, records=len(dataset.records))
+def lint_records(path: Path, records: Iterable[Record], ctx: LintContext, *, keys: bool = False) -> FileReport:
+    """All diagnostics of one file's records, in line order: each record's own, then file-level rules.
+
+    Records may be streamed: none is kept, only small per-line facts, so checking a big file
+    costs little more than parsing it. With `keys`, conversation keys are kept for leak checks.
+    """
+    report = FileReport(path)
     found = report.diagnostics
-    facts: list[RecordFacts] = []
+    facts: list[tuple[int, RecordFacts]] = []
     first_seen: dict[bytes, int] = {}
     formats = report.formats
-    for record in dataset.records:
+    conversations: dict[str, int] | None = {} if keys else None
+    count = 0
+    for record in records:
+        count += 1
         diagnostics, fact = lint_record(record, ctx)
-        facts.append(fact)
+        if fact is not _NO_FACTS or (ctx.system_prompt and record.shape in _CHAT_SHAPES):
+            facts.append((record.line, fact))
         for fmt in fact.formats:
             formats[fmt] += 1
         if record.data is not None:
-            earlier = first_seen.setdefault(record.raw.rstrip(), record.line)
+            # A 16-byte digest, not the line, so a streamed check does not keep every line alive.
+            earlier = first_seen.setdefault(blake2b(record.raw.rstrip(), digest_size=16).digest(), record.line)
             if earlier != record.line:
                 diagnostics.append(_diag(record, "duplicate-example", f"repeats line {earlier}", Fix(_FIX_TITLES["duplicate-example"])))
+            if conversations is not None:
+                key = conversation_key(record)
+                if key:
+                    conversations.setdefault(key, record.line)
         if diagnostics:
             found.extend(diagnostics)
-    file_level = list(_file_rules(dataset.records, facts, ctx))
+    report.records = count
+    report.conversations = conversations
+    file_level = list(_file_rules(path, facts, ctx))
     if file_level:
         found.extend(file_level)
         found.sort(key=lambda d: d.line)
     return report
 
 
-def _file_rules(records: list[Record], facts: list[RecordFacts], ctx: LintContext) -> Iterable[Diagnostic]:
-    styles: Counter[tuple[str, str]] = Counter(style for fact in facts for style in fact.styles)
+def lint_dataset(dataset: Dataset, ctx: LintContext, *, keys: bool = False) -> FileReport:
+    """All diagnostics of one loaded file (see lint_records)."""
+    with gc_paused():
+        return lint_records(dataset.path, dataset.records, ctx, keys=keys)
+
+
+_CHAT_SHAPES = ("messages", "text", "prompt-completion")
+
+
+def _at(path: Path, line: int, code: str, message: str, fix: Fix | None = None) -> Diagnostic:
+    return Diagnostic(code, CODES[code].severity, path, line, message, fix)
+
+
+def _file_rules(path: Path, facts: list[tuple[int, RecordFacts]], ctx: LintContext) -> Iterable[Diagnostic]:
+    styles: Counter[tuple[str, str]] = Counter(style for _, fact in facts for style in fact.styles)
     if len(styles) > 1:
         preferred = canonical_style(ctx.target)
         summary = "; ".join(f"{_style_label(s)} x{n}" for s, n in styles.most_common())
-        for record, fact in zip(records, facts):
+        for line, fact in facts:
             odd = [s for s in fact.styles if s != preferred]
             if odd:
-                yield _diag(record, "mixed-formats", f"this file mixes {len(styles)} tool-call styles ({summary}); "
-                                    f"this record uses {', '.join(_style_label(s) for s in odd)}",
-                                    Fix(f"rewrite in {_style_label(preferred)}"))
-    prompts = Counter(fact.system for fact in facts if fact.system is not None)
+                yield _at(path, line, "mixed-formats", f"this file mixes {len(styles)} tool-call styles ({summary}); "
+                          f"this record uses {', '.join(_style_label(s) for s in odd)}", Fix(f"rewrite in {_style_label(preferred)}"))
+    prompts = Counter(fact.system for _, fact in facts if fact.system is not None)
     expected = ctx.system_prompt or (prompts.most_common(1)[0][0] if len(prompts) > 1 else None)
     if expected is None:
         return
     source = "the workspace's system_prompt" if ctx.system_prompt else f"the file's usual one ({prompts[expected]} records)"
-    for record, fact in zip(records, facts):
-        if record.data is None or record.shape in ("unknown", "raw-distill"):
+    for line, fact in facts:
+        if fact.system == expected or (fact.system is None and not ctx.system_prompt):
             continue
-        if fact.system != expected:
-            shown = "no system prompt" if fact.system is None else f"system prompt {_clip(fact.system)!r}"
-            if fact.system is None and not ctx.system_prompt:
-                continue
-            yield _diag(record, "system-prompt-drift", f"{shown} differs from {source}: {_clip(expected)!r}")
+        shown = "no system prompt" if fact.system is None else f"system prompt {_clip(fact.system)!r}"
+        yield _at(path, line, "system-prompt-drift", f"{shown} differs from {source}: {_clip(expected)!r}")
 
 
 def _clip(text: str, width: int = 60) -> str:
@@ -485,41 +529,55 @@ def split_partner(path: Path) -> Path | None:
     return None
 
 
-def lint_leaks(train: Dataset, other: Dataset) -> list[Diagnostic]:
-    """Examples of a valid/test file that also occur in its train file."""
-    seen: dict[str, int] = {}
-    for record in train.records:
-        key = conversation_key(record)
-        if key:
-            seen.setdefault(key, record.line)
-    found = []
-    for record in other.records:
-        key = conversation_key(record)
-        if key and key in seen:
-            found.append(_diag(record, "train-valid-leak", f"the same conversation is {train.path.name}:{seen[key]}; the validation loss is flattered"))
-    return found
+def _leak_pairs(paths: list[Path]) -> list[tuple[int, int]]:
+    """(valid/test index, train index) for every file whose train partner is also checked."""
+    index = {path.resolve(): i for i, path in enumerate(paths)}
+    pairs = []
+    for i, path in enumerate(paths):
+        partner = split_partner(path)
+        j = index.get(partner.resolve()) if partner else None
+        if j is not None and j != i:
+            pairs.append((i, j))
+    return pairs
+
+
+def _add_leaks(reports: list[FileReport], pairs: list[tuple[int, int]]) -> None:
+    for i, j in pairs:
+        other, train = reports[i], reports[j]
+        seen = train.conversations or {}
+        leaks = [_at(other.path, line, "train-valid-leak", f"the same conversation is {train.path.name}:{seen[key]}; "
+                     "the validation loss is flattered")
+                 for key, line in (other.conversations or {}).items() if key in seen]
+        if leaks:
+            other.diagnostics = sorted(other.diagnostics + leaks, key=lambda d: d.line)
 
 
 # --- many files -----------------------------------------------------------------------------
 
 
 def lint_datasets(datasets: list[Dataset], ctx: LintContext) -> list[FileReport]:
-    """Reports for several files, with train/valid/test leaks checked between partners."""
-    reports = [lint_dataset(dataset, ctx) for dataset in datasets]
-    by_path = {dataset.path.resolve(): dataset for dataset in datasets}
-    for dataset, report in zip(datasets, reports):
-        partner_path = split_partner(dataset.path)
-        partner = by_path.get(partner_path.resolve()) if partner_path else None
-        if partner is not None and partner is not dataset:
-            leaks = lint_leaks(partner, dataset)
-            if leaks:
-                report.diagnostics = sorted(report.diagnostics + leaks, key=lambda d: d.line)
+    """Reports for several loaded files, with train/valid/test leaks checked between partners."""
+    pairs = _leak_pairs([d.path for d in datasets])
+    keyed = {k for pair in pairs for k in pair}
+    reports = [lint_dataset(dataset, ctx, keys=i in keyed) for i, dataset in enumerate(datasets)]
+    _add_leaks(reports, pairs)
     return reports
 
 
 def check_paths(paths: Iterable[Path | str], ctx: LintContext) -> list[FileReport]:
-    """Load and lint files and folders (all `*.jsonl` inside); raises DatasetError for unusable input."""
-    return lint_datasets(load_datasets(paths), ctx)
+    """Lint files and folders (all `*.jsonl` inside), streaming each file; raises DatasetError for
+    unusable input before any file is linted."""
+    files = expand_paths(paths)
+    contents = [read_content(path) for path in files]
+    pairs = _leak_pairs(files)
+    keyed = {k for pair in pairs for k in pair}
+    reports = []
+    for i, (path, content) in enumerate(zip(files, contents)):
+        with gc_paused():
+            reports.append(lint_records(path, iter_records(path, content), ctx, keys=i in keyed))
+        contents[i] = b""
+    _add_leaks(reports, pairs)
+    return reports
 
 
 def workspace_context(workspace: Workspace, target: str | None = None, tools_path: Path | None = None) -> LintContext:
