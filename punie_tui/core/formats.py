@@ -163,7 +163,7 @@ def _json_call(raw: str, body: str, fmt: str, start: int, end: int, layout: str,
             raise json.JSONDecodeError("Extra data", body, used)
     except json.JSONDecodeError as exc:
         hint = " (a literal backslash-n where a newline belongs)" if body.lstrip().startswith("\\n") else ""
-        match = re.search(r'"(?:name|tool)"\s*:\s*"([^"]+)"', body)
+        match = re.search(r'["\'](?:name|tool)["\']\s*:\s*["\']([^"\']+)["\']', body)
         return ToolCall(
             match.group(1) if match else None, None, raw, fmt,
             [Problem("tool-call-invalid-json", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}")],

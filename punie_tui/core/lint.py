@@ -143,6 +143,7 @@ class FileReport:
     formats: Counter[str] = field(default_factory=Counter)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     conversations: dict[str, int] | None = None  # normalised conversation -> first line, for leaks
+    digests: dict[bytes, int] = field(default_factory=dict, repr=False)  # line digest -> first line
 
     @property
     def errors(self) -> int:
@@ -458,6 +459,7 @@ def lint_records(path: Path, records: Iterable[Record], ctx: LintContext, *, key
             found.extend(diagnostics)
     report.records = count
     report.conversations = conversations
+    report.digests = first_seen
     file_level = list(_file_rules(path, facts, ctx))
     if file_level:
         found.extend(file_level)
@@ -541,6 +543,23 @@ def _leak_pairs(paths: list[Path]) -> list[tuple[int, int]]:
     return pairs
 
 
+def _add_cross_file_duplicates(reports: list[FileReport], pairs: list[tuple[int, int]]) -> None:
+    """A line repeated from an earlier file (train/valid partners are reported as leaks instead)."""
+    partners = {frozenset(pair) for pair in pairs}
+    for j, later in enumerate(reports):
+        found = []
+        for i, earlier in enumerate(reports[:j]):
+            if frozenset((i, j)) in partners:
+                continue
+            for digest, line in later.digests.items():
+                first = earlier.digests.get(digest)
+                if first is not None:
+                    found.append(_at(later.path, line, "duplicate-example", f"repeats {earlier.path.name}:{first}; "
+                                     "remove one copy (fix only removes repeats within one file)"))
+        if found:
+            later.diagnostics = sorted(later.diagnostics + found, key=lambda d: d.line)
+
+
 def _add_leaks(reports: list[FileReport], pairs: list[tuple[int, int]]) -> None:
     for i, j in pairs:
         other, train = reports[i], reports[j]
@@ -561,6 +580,7 @@ def lint_datasets(datasets: list[Dataset], ctx: LintContext) -> list[FileReport]
     keyed = {k for pair in pairs for k in pair}
     reports = [lint_dataset(dataset, ctx, keys=i in keyed) for i, dataset in enumerate(datasets)]
     _add_leaks(reports, pairs)
+    _add_cross_file_duplicates(reports, pairs)
     return reports
 
 
@@ -577,6 +597,7 @@ def check_paths(paths: Iterable[Path | str], ctx: LintContext) -> list[FileRepor
             reports.append(lint_records(path, iter_records(path, content), ctx, keys=i in keyed))
         contents[i] = b""
     _add_leaks(reports, pairs)
+    _add_cross_file_duplicates(reports, pairs)
     return reports
 
 

@@ -175,3 +175,11 @@ def test_real_synthetic_folder_check_counts(punie_data: Path) -> None:
     out = json.loads(punie("check", punie_data / "synthetic", "--json", "--target", "tool-call-prefix").stdout)
     assert [(Path(f["path"]).name, f["records"], f["errors"]) for f in out["files"]] == [("test.jsonl", 11, 11), ("train.jsonl", 85, 85), ("valid.jsonl", 11, 11)]
     assert {d["code"] for d in out["diagnostics"]} == {"tool-call-arguments-string"}
+
+
+def test_check_without_a_path_checks_the_demo_workspace_and_finds_its_planted_defects(tmp_path: Path) -> None:
+    result = punie("check", "--json")
+    assert result.returncode == 1
+    out = json.loads(result.stdout)
+    assert [(Path(f["path"]).name, f["records"]) for f in out["files"]] == [("examples.jsonl", 244), ("incoming.jsonl", 20)]
+    assert sorted({d["line"] for d in out["diagnostics"]}) == [2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]

@@ -215,3 +215,30 @@ def test_real_qwen_file_has_one_call_with_literal_backslash_n(punie_data: Path) 
 def test_real_splits_do_not_leak(punie_data: Path) -> None:
     reports = lint_datasets(load_datasets([punie_data]), LintContext(target="json-fence"))
     assert not [d for r in reports for d in r.diagnostics if d.code == "train-valid-leak"]
+
+
+# --- the bundled demo workspace ---------------------------------------------------------------
+
+PLANTED = {  # data/README.md, "Planted defects in incoming.jsonl"
+    2: "tool-call-wrong-key", 3: "tool-call-wrong-key", 4: "tool-call-arguments-string", 5: "tool-call-invalid-json",
+    6: "tool-call-invalid-json", 7: "format-mismatch", 8: "format-mismatch", 9: "tool-response-double-wrapped",
+    11: "tool-call-unknown-tool", 12: "tool-call-bad-arguments", 13: "duplicate-example", 14: "last-turn-not-assistant",
+    15: "consecutive-role", 16: "empty-turn", 17: "system-prompt-drift", 18: "invalid-jsonl-line",
+    19: "tool-call-wrong-key", 20: "tool-call-wrong-key",
+}
+
+
+def test_demo_workspace_check_finds_every_planted_defect_and_nothing_in_the_clean_examples(demo_workspace: Path) -> None:
+    from punie_tui.commands.check import find_workspace
+    from punie_tui.core.lint import check_paths, workspace_context
+
+    ctx = workspace_context(find_workspace([demo_workspace]))
+    examples, incoming = check_paths([demo_workspace / "examples.jsonl", demo_workspace / "incoming.jsonl"], ctx)
+    assert examples.diagnostics == []
+    by_line: dict[int, set[str]] = {}
+    for d in incoming.diagnostics:
+        by_line.setdefault(d.line, set()).add(d.code)
+    assert set(by_line) == set(PLANTED)  # lines 1 and 10 are clean
+    for line, code in PLANTED.items():
+        assert code in by_line[line], (line, by_line[line])
+    assert by_line[7] == by_line[8] == {"format-mismatch", "mixed-formats"}
