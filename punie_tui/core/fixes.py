@@ -27,7 +27,7 @@ from punie_tui.core.formats import (
     parse_openai_calls,
     render_call,
 )
-from punie_tui.core.lint import CODES, LintContext, is_double_wrapped, lint_dataset, lint_record
+from punie_tui.core.lint import CODES, Diagnostic, LintContext, is_double_wrapped, lint_dataset, lint_record
 
 # Applied in this order within one record: key and argument repairs first, conversion last.
 FIX_ORDER: tuple[str, ...] = (
@@ -254,12 +254,12 @@ class FixPlan:
         return lines
 
     def diff(self) -> str:
-        """A unified diff of the file before and after the plan."""
+        """A unified diff (without context lines) of the file before and after the plan."""
         old = [r.raw.decode("utf-8", errors="replace") for r in self.dataset.records]
         new = [line.decode("utf-8", errors="replace") for line in self.new_lines()]
         name = str(self.dataset.path)
-        text = "".join(difflib.unified_diff(_terminated(old), _terminated(new), name, name))
-        return text
+        # No context lines: each line is a whole example, often a screenful on its own.
+        return "".join(difflib.unified_diff(_terminated(old), _terminated(new), name, name, n=0))
 
 
 def _terminated(lines: list[str]) -> list[str]:
@@ -303,10 +303,16 @@ def plan_fixes(dataset: Dataset, ctx: LintContext, codes: Iterable[str] | None =
 
     Repairs (json-repair of broken JSON) are included only with `repairs=True`.
     """
+    return plan_from_diagnostics(dataset, ctx, lint_dataset(dataset, ctx).diagnostics, codes, repairs=repairs)
+
+
+def plan_from_diagnostics(dataset: Dataset, ctx: LintContext, diagnostics: Iterable[Diagnostic],
+                          codes: Iterable[str] | None = None, *, repairs: bool = False) -> FixPlan:
+    """The edits that fix the given diagnostics of a file (e.g. those of one example on screen)."""
     selected = set(codes) if codes else set(FIXABLE_CODES)
     plan = FixPlan(dataset)
     by_line: dict[int, set[str]] = {}
-    for diagnostic in lint_dataset(dataset, ctx).diagnostics:
+    for diagnostic in diagnostics:
         # A blank line's fix is mechanical although other invalid lines only get repair suggestions.
         if diagnostic.fix is not None and diagnostic.code in selected and (repairs or not diagnostic.fix.repair):
             by_line.setdefault(diagnostic.line, set()).add(diagnostic.code)

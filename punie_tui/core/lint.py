@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from hashlib import blake2b
@@ -426,11 +426,14 @@ def lint_record(record: Record, ctx: LintContext) -> tuple[list[Diagnostic], Rec
 # --- one file -----------------------------------------------------------------------------
 
 
-def lint_records(path: Path, records: Iterable[Record], ctx: LintContext, *, keys: bool = False) -> FileReport:
+def lint_records(path: Path, records: Iterable[Record], ctx: LintContext, *, keys: bool = False,
+                 on_chunk: Callable[[list[Diagnostic], int], None] | None = None, chunk: int = 2000) -> FileReport:
     """All diagnostics of one file's records, in line order: each record's own, then file-level rules.
 
     Records may be streamed: none is kept, only small per-line facts, so checking a big file
     costs little more than parsing it. With `keys`, conversation keys are kept for leak checks.
+    `on_chunk` receives the new record-level diagnostics and the count of records done every
+    `chunk` records (a screen shows them while the rest is linted); file-level ones come with the report.
     """
     report = FileReport(path)
     found = report.diagnostics
@@ -438,7 +441,7 @@ def lint_records(path: Path, records: Iterable[Record], ctx: LintContext, *, key
     first_seen: dict[bytes, int] = {}
     formats = report.formats
     conversations: dict[str, int] | None = {} if keys else None
-    count = 0
+    count = sent = 0
     for record in records:
         count += 1
         diagnostics, fact = lint_record(record, ctx)
@@ -457,6 +460,11 @@ def lint_records(path: Path, records: Iterable[Record], ctx: LintContext, *, key
                     conversations.setdefault(key, record.line)
         if diagnostics:
             found.extend(diagnostics)
+        if on_chunk is not None and count % chunk == 0:
+            on_chunk(found[sent:], count)
+            sent = len(found)
+    if on_chunk is not None:
+        on_chunk(found[sent:], count)
     report.records = count
     report.conversations = conversations
     report.digests = first_seen
