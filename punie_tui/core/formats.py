@@ -69,13 +69,6 @@ class ToolCall:
     wrong_keys: list[str] = field(default_factory=list)
     arguments_string: bool = False
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def same_call(self, other: ToolCall) -> bool:
-        return self.name == other.name and self.arguments == other.arguments
-
 
 # --- tool schemas ---------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from punie_tui.core.convert import placeholder_record
-from punie_tui.core.dataset import Dataset, DatasetError, Record, iter_records, load_dataset, read_content
+from punie_tui.core.dataset import Dataset, DatasetError, Record, gc_paused, iter_records, load_dataset, read_content
 from punie_tui.core.fixes import REPAIR_CODES, FixPlan, apply_plan, plan_from_diagnostics
 from punie_tui.core.formats import record_formats
 from punie_tui.core.labels import human_label, suggested_label
@@ -92,9 +92,13 @@ class InspectScreen(Screen[None]):
         self.filter_code: str | None = None
         self.shown: list[int] | None = None
         self.raw = False
-        self.undo_stack: list[list[Record]] = []
-        self.redo_stack: list[list[Record]] = []
-        self.saved: list[Record] = []
+        # Each change gets a new version number; undo and redo restore the records with their
+        # version, so "unsaved" is simply version != saved_version.
+        self.undo_stack: list[tuple[list[Record], int]] = []
+        self.redo_stack: list[tuple[list[Record], int]] = []
+        self.version = 0
+        self.saved_version = 0
+        self._versions = 0
         self._labels: dict[int, tuple[str, str]] = {}
 
     def compose(self) -> ComposeResult:
@@ -141,13 +145,19 @@ class InspectScreen(Screen[None]):
         self.post_message(self.Loaded(path, dataset.records, dataset, ctx))
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="lint dataset", group="lint")
-    def lint(self, generation: int, dataset: Dataset, ctx: LintContext) -> None:
+    def lint(self, generation: int) -> None:
+        # Worker arguments are repr'd into its description, so the dataset is not passed as one.
+        dataset, ctx = self.dataset, self.ctx
+        if dataset is None or ctx is None:
+            return
         records = list(dataset.records)
 
         def chunk(found: list[Diagnostic], upto: int) -> None:
             self.post_message(self.Linted(generation, list(found), upto, False))
 
-        report = lint_records(dataset.path, records, ctx, on_chunk=chunk)
+        # About ten progress updates whatever the size: each one redraws the rows and the status.
+        with gc_paused():
+            report = lint_records(dataset.path, records, ctx, on_chunk=chunk, chunk=max(1000, len(records) // 10))
         self.post_message(self.Linted(generation, report.diagnostics, len(records), True))
 
     def on_inspect_screen_loaded(self, message: Loaded) -> None:
@@ -157,7 +167,7 @@ class InspectScreen(Screen[None]):
         if message.dataset is not None:
             self.dataset = message.dataset
             self.ctx = message.ctx
-            self.saved = list(message.dataset.records)
+            self.version = self.saved_version = self._next_version()
             self.relint()
         self._show_rows(keep_cursor=True)
 
@@ -173,7 +183,7 @@ class InspectScreen(Screen[None]):
         self.linted_upto = 0
         self.diagnostics = {}
         self._labels.clear()
-        self.lint(self.generation, self.dataset, self.ctx)
+        self.lint(self.generation)
 
     def on_inspect_screen_linted(self, message: Linted) -> None:
         if message.generation != self.generation:
@@ -388,10 +398,15 @@ class InspectScreen(Screen[None]):
 
         self.app.push_screen(EditDialog(f"Edit line {record.line}", text, check), edited)
 
+    def _next_version(self) -> int:
+        self._versions += 1
+        return self._versions
+
     def _change(self, change) -> None:
-        self.undo_stack.append(list(self.dataset.records))
+        self.undo_stack.append((list(self.dataset.records), self.version))
         self.redo_stack.clear()
         change()
+        self.version = self._next_version()
         self._after_change()
 
     def _after_change(self) -> None:
@@ -406,16 +421,16 @@ class InspectScreen(Screen[None]):
         if self.dataset is None or not self.undo_stack:
             self.notify("Nothing to undo.", timeout=2)
             return
-        self.redo_stack.append(list(self.dataset.records))
-        self.dataset.records[:] = self.undo_stack.pop()
+        self.redo_stack.append((list(self.dataset.records), self.version))
+        self.dataset.records[:], self.version = self.undo_stack.pop()
         self._after_change()
 
     def action_redo(self) -> None:
         if self.dataset is None or not self.redo_stack:
             self.notify("Nothing to redo.", timeout=2)
             return
-        self.undo_stack.append(list(self.dataset.records))
-        self.dataset.records[:] = self.redo_stack.pop()
+        self.undo_stack.append((list(self.dataset.records), self.version))
+        self.dataset.records[:], self.version = self.redo_stack.pop()
         self._after_change()
 
     def action_save(self) -> None:
@@ -429,7 +444,7 @@ class InspectScreen(Screen[None]):
         except DatasetError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return
-        self.saved = list(self.dataset.records)
+        self.saved_version = self.version
         self._update_status()
         self.notify(f"Saved {self.dataset.path.name} (previous version in {self.dataset.path.name}.bak)", timeout=4)
 
@@ -441,10 +456,7 @@ class InspectScreen(Screen[None]):
         self.app.push_screen(ChoiceDialog("Inspect which dataset?", options), lambda p: self.open_path(Path(p)) if p else None)
 
     def has_unsaved_changes(self) -> bool:
-        if self.dataset is None:
-            return False
-        records = self.dataset.records
-        return len(records) != len(self.saved) or any(a is not b for a, b in zip(records, self.saved))
+        return self.dataset is not None and self.version != self.saved_version
 
 
 def _first_user_text(record: Record) -> str:

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import ClassVar, NamedTuple
 
 from rich.segment import Segment
-from rich.style import Style
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.events import Click
