@@ -9,7 +9,6 @@ diagnostics it fixes; everything else stays byte-identical through `Dataset.repl
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -253,17 +252,38 @@ class FixPlan:
                 lines.append(_dumps_line(edit.data, record.raw))
         return lines
 
-    def diff(self) -> str:
-        """A unified diff (without context lines) of the file before and after the plan."""
-        old = [r.raw.decode("utf-8", errors="replace") for r in self.dataset.records]
-        new = [line.decode("utf-8", errors="replace") for line in self.new_lines()]
+    def diff(self, limit: int | None = None) -> str:
+        """A unified diff without context lines (each line is a whole example, often a screenful).
+
+        One hunk per edited line, built from the edits alone, so a plan over 100k lines costs no
+        more than its edits; `limit` keeps the first hunks only and says how many were left out.
+        """
+        edits = sorted(self.edits, key=lambda e: e.index)
+        shown = edits if limit is None else edits[:limit]
+        if not shown:
+            return ""
         name = str(self.dataset.path)
-        # No context lines: each line is a whole example, often a screenful on its own.
-        return "".join(difflib.unified_diff(_terminated(old), _terminated(new), name, name, n=0))
+        out = [f"--- {name}\n", f"+++ {name}\n"]
+        removed = 0  # lines removed before the current one, which shift the new line numbers
+        for edit in shown:
+            old = self.dataset.records[edit.index].raw
+            line = edit.index + 1
+            if edit.data is None:
+                out.append(f"@@ -{line} +{line - removed - 1},0 @@\n")
+                out.append(_diff_line("-", old))
+                removed += 1
+            else:
+                out.append(f"@@ -{line} +{line - removed} @@\n")
+                out.append(_diff_line("-", old))
+                out.append(_diff_line("+", _dumps_line(edit.data, old)))
+        if len(shown) < len(edits):
+            out.append(f"# ... and {len(edits) - len(shown)} more changed lines\n")
+        return "".join(out)
 
 
-def _terminated(lines: list[str]) -> list[str]:
-    return [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
+def _diff_line(sign: str, raw: bytes) -> str:
+    text = raw.decode("utf-8", errors="replace")
+    return sign + text if text.endswith("\n") else f"{sign}{text}\n\\ No newline at end of file\n"
 
 
 def _dumps_line(data: dict[str, Any], old_raw: bytes) -> bytes:

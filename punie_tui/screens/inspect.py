@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from punie_tui.config import Workspace
 
 FIRST_ROWS = 200  # shown before the whole file is read, so a big file opens at once
+PREVIEW_EDITS = 200  # lines a diff preview shows; the rest are counted
 
 
 class InspectScreen(Screen[None]):
@@ -71,6 +72,13 @@ class InspectScreen(Screen[None]):
         def __init__(self, generation: int, diagnostics: list[Diagnostic], upto: int, done: bool) -> None:
             super().__init__()
             self.generation, self.diagnostics, self.upto, self.done = generation, diagnostics, upto, done
+
+    class Planned(Message):
+        """A fix plan worked out in a worker, for the data as it was at `version`."""
+
+        def __init__(self, plan: FixPlan, title: str, version: int) -> None:
+            super().__init__()
+            self.plan, self.title, self.version = plan, title, version
 
     class Failed(Message):
         def __init__(self, error: str) -> None:
@@ -364,9 +372,19 @@ class InspectScreen(Screen[None]):
                              lambda code: self._fix_all(code) if code else None)
 
     def _fix_all(self, code: str) -> None:
-        everything = [d for ds in self.diagnostics.values() for d in ds]
+        self.notify(f"Working out the fixes for {code}...", timeout=2)
+        self.plan_fix_all(code, self.version)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="plan fixes", group="plan")
+    def plan_fix_all(self, code: str, version: int) -> None:
+        # Converting thousands of examples takes seconds: off the UI thread.
+        everything = [d for ds in list(self.diagnostics.values()) for d in ds]
         plan = plan_from_diagnostics(self.dataset, self.ctx, everything, [code], repairs=code in REPAIR_CODES)
-        self._preview(plan, f"Fix {code} in {len(plan.edits)} examples")
+        self.post_message(self.Planned(plan, f"Fix {code} in {len(plan.edits)} examples", version))
+
+    def on_inspect_screen_planned(self, message: Planned) -> None:
+        if message.version == self.version:  # otherwise the data changed meanwhile
+            self._preview(message.plan, message.title)
 
     def _preview(self, plan: FixPlan, title: str) -> None:
         if not plan.edits:
@@ -379,7 +397,7 @@ class InspectScreen(Screen[None]):
                 self._change(lambda: apply_plan(plan))
                 self.notify(f"{len(plan.edits)} lines changed (ctrl+z undoes, ctrl+s saves)", timeout=4)
 
-        self.app.push_screen(DiffDialog(title, plan.diff()), decided)
+        self.app.push_screen(DiffDialog(title, plan.diff(limit=PREVIEW_EDITS)), decided)
 
     def action_edit(self) -> None:
         index = self.current_index()

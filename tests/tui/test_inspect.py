@@ -32,6 +32,14 @@ async def wait_linted(pilot, screen: InspectScreen) -> None:
     await pilot.pause()
 
 
+async def wait_for_screen(pilot, cls: type) -> None:
+    for _ in range(200):
+        if isinstance(pilot.app.screen, cls):
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"{cls.__name__} did not open; the screen is {pilot.app.screen}")
+
+
 def statuses(screen: InspectScreen) -> dict[int, str]:
     examples = screen.query_one(ExampleList)
     rows = [screen._describe(position) for position in range(examples.count)]
@@ -129,7 +137,7 @@ async def test_fix_all_with_a_code_fixes_every_example_that_has_it(demo_workspac
         screen = app.screen
         await wait_linted(pilot, screen)
         await pilot.press("n", "X")
-        assert isinstance(app.screen, DiffDialog)
+        await wait_for_screen(pilot, DiffDialog)
         assert app.screen.title_text == "Fix tool-call-wrong-key in 4 examples"
         await pilot.press("y")
         await wait_linted(pilot, screen)

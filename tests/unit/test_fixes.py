@@ -238,3 +238,23 @@ def test_real_phase28_fix_rewrites_compact_xml_in_the_canonical_layout(punie_dat
     assert len(plan.edits) == 9
     apply_plan(plan)
     assert all(r.data["messages"][-1]["content"].startswith('<tool_call>\n{"name": "execute_code", "arguments": {"code": ') for r in dataset.records)
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(picks=st.lists(st.integers(0, len(LINES) - 1), min_size=1, max_size=10), newline_at_end=st.booleans())
+def test_the_diff_applied_with_patch_gives_the_fixed_file(tmp_path: Path, picks: list[int], newline_at_end: bool) -> None:
+    import subprocess
+
+    text = "".join((LINES[i] if isinstance(LINES[i], str) else json.dumps(LINES[i])) + "\n" for i in picks)
+    path = tmp_path / "d.jsonl"
+    path.write_text(text if newline_at_end else text.rstrip("\n"))
+    dataset = load_dataset(path)
+    plan = plan_fixes(dataset, LintContext(), repairs=True)
+    expected = b"".join(plan.new_lines())
+    diff = plan.diff()
+    if not plan.edits:
+        assert diff == ""
+        return
+    subprocess.run(["patch", "-s", str(path)], input=diff.encode(), check=True, capture_output=True)
+    assert path.read_bytes() == expected
