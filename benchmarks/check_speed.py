@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from punie_tui.core.lint import LintContext, check_paths
+from punie_tui.core.checking import check_paths
+from punie_tui.core.lint import LintContext
 
 EXAMPLES = 100_000
 SYSTEM = "You are Punie, an AI coding assistant. Use tools when needed."

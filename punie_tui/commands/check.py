@@ -10,7 +10,9 @@ from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, fai
 from punie_tui.config import WORKSPACE_FILE, Workspace, WorkspaceError, open_workspace
 from punie_tui.core.dataset import DatasetError, expand_paths
 from punie_tui.core.formats import FORMATS
-from punie_tui.core.lint import CODES, FileReport, LintContext, check_paths, workspace_context
+from punie_tui.core.checking import check_paths, workspace_context
+from punie_tui.core.diagnostics import CODES
+from punie_tui.core.lint import FileReport, LintContext
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

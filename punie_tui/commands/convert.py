@@ -11,7 +11,7 @@ from punie_tui.config import WorkspaceError
 from punie_tui.core.convert import ConversionError, convert_record
 from punie_tui.core.dataset import DatasetError, load_dataset
 from punie_tui.core.formats import FORMATS, tool_schemas
-from punie_tui.core.lint import load_tools_file
+from punie_tui.core.checking import load_tools_file
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

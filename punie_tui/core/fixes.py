@@ -26,7 +26,8 @@ from punie_tui.core.formats import (
     parse_openai_calls,
     render_call,
 )
-from punie_tui.core.lint import CODES, Diagnostic, LintContext, is_double_wrapped, lint_dataset, lint_record
+from punie_tui.core.diagnostics import CODES, Diagnostic
+from punie_tui.core.lint import LintContext, is_double_wrapped, lint_dataset, lint_record
 
 # Applied in this order within one record: key and argument repairs first, conversion last.
 FIX_ORDER: tuple[str, ...] = (

@@ -1,12 +1,7 @@
-"""Lint JSONL datasets: every problem that would spoil a tool-calling fine-tune, as Diagnostics.
-
-Codes are stable identifiers (users filter, suppress and script on them); `CODES` documents each
-one with an example of the defect and of the fix (`punie-tui check --list-codes`).
-"""
+"""Lint one dataset: the rules for each record and for the file as a whole, as Diagnostics."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -16,8 +11,8 @@ from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
-from punie_tui.config import Workspace, WorkspaceError
-from punie_tui.core.dataset import Dataset, Record, expand_paths, gc_paused, iter_records, read_content
+from punie_tui.core.dataset import Dataset, Record, gc_paused
+from punie_tui.core.diagnostics import CODES, ERROR, WARNING, Diagnostic, Fix
 from punie_tui.core.formats import (
     FORMATS,
     ToolCall,
@@ -27,102 +22,7 @@ from punie_tui.core.formats import (
     parse_raw_distill_calls,
     render_call,
     result_contents,
-    tool_schemas,
 )
-
-ERROR = "error"
-WARNING = "warning"
-
-
-@dataclass(frozen=True, slots=True)
-class CodeInfo:
-    """What a diagnostic code means, how bad it is, and how it is repaired."""
-
-    code: str
-    severity: str
-    summary: str
-    defect: str
-    fixed: str
-    fix: str | None = None  # "fix" (mechanical), "repair" (a suggestion to accept) or None
-
-
-@dataclass(frozen=True, slots=True)
-class Fix:
-    """How a diagnostic can be repaired; a `repair` can change meaning and needs acceptance."""
-
-    title: str
-    repair: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
-    """One problem at one line of one file."""
-
-    code: str
-    severity: str
-    path: Path
-    line: int
-    message: str
-    fix: Fix | None = None
-
-    @property
-    def fixable(self) -> bool:
-        return self.fix is not None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"path": str(self.path), "line": self.line, "code": self.code, "severity": self.severity,
-                "message": self.message, "fixable": self.fixable}
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.severity} {self.code}: {self.message}"
-
-
-_CALL = '<tool_call>\\n{"name": "read_file", "arguments": {"path": "a.py"}}\\n</tool_call>'
-
-CODES: dict[str, CodeInfo] = {info.code: info for info in (
-    CodeInfo("invalid-jsonl-line", ERROR, "a line that is not one JSON object (blank, broken JSON, not UTF-8, a list)",
-             '{"messages": [{"role": "user", "content": "hi"}', '{"messages": [{"role": "user", "content": "hi"}]}', "repair"),
-    CodeInfo("unknown-record-shape", ERROR, "a JSON object mlx-lm cannot train on: no messages, text, prompt/completion or raw-distill keys, or turns without a role",
-             '{"question": "hi", "reply": "hello"}', '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}'),
-    CodeInfo("tool-call-invalid-json", ERROR, "a tool call whose JSON does not parse (single quotes, a missing brace, a bad escape)",
-             "<tool_call>\\n{\"name\": \"write_file\", \"arguments\": {\"content\": 'x'}}\\n</tool_call>",
-             '<tool_call>\\n{"name": "write_file", "arguments": {"content": "x"}}\\n</tool_call>', "repair"),
-    CodeInfo("tool-call-wrong-key", ERROR, "a call that names its parts `tool`, `args`, a `function` wrapper, ... instead of `name` and `arguments`",
-             '{"tool": "run_command", "args": {"command": "ls"}}', '{"name": "run_command", "arguments": {"command": "ls"}}', "fix"),
-    CodeInfo("tool-call-arguments-string", ERROR, "arguments given as a JSON string; chat templates encode it a second time",
-             '{"name": "read_file", "arguments": "{\\"path\\": \\"a.py\\"}"}', '{"name": "read_file", "arguments": {"path": "a.py"}}', "fix"),
-    CodeInfo("tool-call-unknown-tool", ERROR, "a call to a tool that is not in the workspace's tools.json (or --tools)",
-             '{"name": "read_files", "arguments": {"path": "a.py"}}', '{"name": "read_file", "arguments": {"path": "a.py"}}'),
-    CodeInfo("tool-call-bad-arguments", ERROR, "arguments that do not match the tool's JSON schema: a required one missing, an unexpected one, a wrong type",
-             '{"name": "read_file", "arguments": {"file": "a.py"}}', '{"name": "read_file", "arguments": {"path": "a.py"}}'),
-    CodeInfo("tool-call-unclosed", ERROR, "a call whose closing tag or fence is missing",
-             '<tool_call>\\n{"name": "read_file", "arguments": {"path": "a.py"}}', _CALL, "fix"),
-    CodeInfo("format-mismatch", ERROR, "calls not in the workspace's target format (punie.toml target_format or --target)",
-             'target qwen25-json, but: ```json\\n{"name": "read_file", "arguments": {"path": "a.py"}}\\n```', _CALL, "fix"),
-    CodeInfo("mixed-formats", WARNING, "one file with several formats, or several layouts of one format (XML tags with and without newlines between them)",
-             "<tool_call><function=f>... in some records, <tool_call>\\n<function=f>... in others",
-             "every call in the target format's canonical layout: <tool_call>\\n<function=f>\\n<parameter=p>\\nv\\n</parameter>\\n</function>\\n</tool_call>", "fix"),
-    CodeInfo("tool-response-double-wrapped", ERROR, "a tool result wrapped in <tool_response> twice, or a role-tool message that already carries the tags the template adds",
-             '{"role": "tool", "content": "<tool_response>\\nok\\n</tool_response>"}', '{"role": "tool", "content": "ok"}', "fix"),
-    CodeInfo("tool-result-missing", ERROR, "a tool call followed by something other than its result",
-             "assistant: <tool_call>...</tool_call>, then user: \"thanks\"", "assistant: <tool_call>...</tool_call>, user: <tool_response>\\n...\\n</tool_response>, then user: \"thanks\""),
-    CodeInfo("consecutive-role", WARNING, "two turns in a row from the same role (tool results excepted)",
-             "user: \"hi\", user: \"are you there?\"", "user: \"hi\", assistant: \"yes\", user: \"are you there?\""),
-    CodeInfo("empty-turn", WARNING, "a turn with no content and no tool calls (an empty tool result is fine)",
-             '{"role": "assistant", "content": ""}', '{"role": "assistant", "content": "Done."}'),
-    CodeInfo("last-turn-not-assistant", ERROR, "an example that does not end with an assistant turn: nothing to learn",
-             "system, user", "system, user, assistant"),
-    CodeInfo("duplicate-example", WARNING, "the same line as an earlier one in the same file",
-             "line 7 repeats line 3 byte for byte", "line 7 removed", "fix"),
-    CodeInfo("train-valid-leak", ERROR, "a valid/test example whose conversation is also in the train file (same text up to case and spacing)",
-             'valid.jsonl:4 == train.jsonl:19', "valid.jsonl:4 replaced by an example the model never trained on"),
-    CodeInfo("system-prompt-drift", WARNING, "a system prompt that differs from the workspace's system_prompt, or from the file's usual one",
-             'system: "You are Punie, an AI coding assistant integrated with PyCharm."',
-             'system: "You are Punie, an AI coding assistant that helps with Python development via PyCharm."'),
-    CodeInfo("too-long", WARNING, "an example longer than max_seq_length tokens (estimated as 4 characters per token); mlx-lm truncates it",
-             "9,000 characters with max_seq_length 2048", "the example split in two, or max_seq_length raised"),
-)}
-
 
 @dataclass
 class LintContext:
@@ -217,7 +117,7 @@ def argument_problems(arguments: dict[str, Any], schema: dict[str, Any]) -> list
 # --- one record ---------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RecordFacts:
     """What file-level rules need to know about one record after its own checks."""
 
@@ -484,7 +384,7 @@ def lint_dataset(dataset: Dataset, ctx: LintContext, *, keys: bool = False) -> F
 _CHAT_SHAPES = ("messages", "text", "prompt-completion")
 
 
-def _at(path: Path, line: int, code: str, message: str, fix: Fix | None = None) -> Diagnostic:
+def diagnostic_at(path: Path, line: int, code: str, message: str, fix: Fix | None = None) -> Diagnostic:
     return Diagnostic(code, CODES[code].severity, path, line, message, fix)
 
 
@@ -496,7 +396,7 @@ def _file_rules(path: Path, facts: list[tuple[int, RecordFacts]], ctx: LintConte
         for line, fact in facts:
             odd = [s for s in fact.styles if s != preferred]
             if odd:
-                yield _at(path, line, "mixed-formats", f"this file mixes {len(styles)} tool-call styles ({summary}); "
+                yield diagnostic_at(path, line, "mixed-formats", f"this file mixes {len(styles)} tool-call styles ({summary}); "
                           f"this record uses {', '.join(_style_label(s) for s in odd)}", Fix(f"rewrite in {_style_label(preferred)}"))
     prompts = Counter(fact.system for _, fact in facts if fact.system is not None)
     expected = ctx.system_prompt or (prompts.most_common(1)[0][0] if len(prompts) > 1 else None)
@@ -507,17 +407,16 @@ def _file_rules(path: Path, facts: list[tuple[int, RecordFacts]], ctx: LintConte
         if fact.system == expected or (fact.system is None and not ctx.system_prompt):
             continue
         shown = "no system prompt" if fact.system is None else f"system prompt {_clip(fact.system)!r}"
-        yield _at(path, line, "system-prompt-drift", f"{shown} differs from {source}: {_clip(expected)!r}")
+        yield diagnostic_at(path, line, "system-prompt-drift", f"{shown} differs from {source}: {_clip(expected)!r}")
 
 
 def _clip(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-# --- train/valid leaks ----------------------------------------------------------------------
+# --- conversation keys, for train/valid leaks -----------------------------------------------
 
 _SPACES = re.compile(r"\s+")
-_SPLIT_NAMES = {"valid": "train", "validation": "train", "test": "train", "val": "train"}
 
 
 def conversation_key(record: Record) -> str | None:
@@ -528,108 +427,3 @@ def conversation_key(record: Record) -> str | None:
     if record.shape == "raw-distill":
         parts.append(repr(record.data.get("tool_calls")))
     return _SPACES.sub(" ", "\n".join(parts).lower()).strip()
-
-
-def split_partner(path: Path) -> Path | None:
-    """`train.jsonl` beside a `valid.jsonl`/`test.jsonl` (also `x_valid.jsonl` -> `x_train.jsonl`)."""
-    stem = path.stem
-    for name, partner in _SPLIT_NAMES.items():
-        if stem == name or stem.endswith(("_" + name, "-" + name)):
-            return path.with_name(stem[: len(stem) - len(name)] + partner + path.suffix)
-    return None
-
-
-def _leak_pairs(paths: list[Path]) -> list[tuple[int, int]]:
-    """(valid/test index, train index) for every file whose train partner is also checked."""
-    index = {path.resolve(): i for i, path in enumerate(paths)}
-    pairs = []
-    for i, path in enumerate(paths):
-        partner = split_partner(path)
-        j = index.get(partner.resolve()) if partner else None
-        if j is not None and j != i:
-            pairs.append((i, j))
-    return pairs
-
-
-def _add_cross_file_duplicates(reports: list[FileReport], pairs: list[tuple[int, int]]) -> None:
-    """A line repeated from an earlier file (train/valid partners are reported as leaks instead)."""
-    partners = {frozenset(pair) for pair in pairs}
-    for j, later in enumerate(reports):
-        found = []
-        for i, earlier in enumerate(reports[:j]):
-            if frozenset((i, j)) in partners:
-                continue
-            for digest, line in later.digests.items():
-                first = earlier.digests.get(digest)
-                if first is not None:
-                    found.append(_at(later.path, line, "duplicate-example", f"repeats {earlier.path.name}:{first}; "
-                                     "remove one copy (fix only removes repeats within one file)"))
-        if found:
-            later.diagnostics = sorted(later.diagnostics + found, key=lambda d: d.line)
-
-
-def _add_leaks(reports: list[FileReport], pairs: list[tuple[int, int]]) -> None:
-    for i, j in pairs:
-        other, train = reports[i], reports[j]
-        seen = train.conversations or {}
-        leaks = [_at(other.path, line, "train-valid-leak", f"the same conversation is {train.path.name}:{seen[key]}; "
-                     "the validation loss is flattered")
-                 for key, line in (other.conversations or {}).items() if key in seen]
-        if leaks:
-            other.diagnostics = sorted(other.diagnostics + leaks, key=lambda d: d.line)
-
-
-# --- many files -----------------------------------------------------------------------------
-
-
-def lint_datasets(datasets: list[Dataset], ctx: LintContext) -> list[FileReport]:
-    """Reports for several loaded files, with train/valid/test leaks checked between partners."""
-    pairs = _leak_pairs([d.path for d in datasets])
-    keyed = {k for pair in pairs for k in pair}
-    reports = [lint_dataset(dataset, ctx, keys=i in keyed) for i, dataset in enumerate(datasets)]
-    _add_leaks(reports, pairs)
-    _add_cross_file_duplicates(reports, pairs)
-    return reports
-
-
-def check_paths(paths: Iterable[Path | str], ctx: LintContext) -> list[FileReport]:
-    """Lint files and folders (all `*.jsonl` inside), streaming each file; raises DatasetError for
-    unusable input before any file is linted."""
-    files = expand_paths(paths)
-    contents = [read_content(path) for path in files]
-    pairs = _leak_pairs(files)
-    keyed = {k for pair in pairs for k in pair}
-    reports = []
-    for i, (path, content) in enumerate(zip(files, contents)):
-        with gc_paused():
-            reports.append(lint_records(path, iter_records(path, content), ctx, keys=i in keyed))
-        contents[i] = b""
-    _add_leaks(reports, pairs)
-    _add_cross_file_duplicates(reports, pairs)
-    return reports
-
-
-def workspace_context(workspace: Workspace, target: str | None = None, tools_path: Path | None = None) -> LintContext:
-    """The lint context of a workspace, with the command line's --target and --tools on top."""
-    settings = workspace.settings
-    if tools_path is not None:
-        tools = load_tools_file(tools_path)
-        schemas: ToolSchemas | None = tool_schemas(tools)
-    else:
-        schemas = tool_schemas(workspace.tools()) if workspace.tools_path.exists() else None
-    return LintContext(target or settings.target_format, schemas, settings.system_prompt, settings.max_seq_length)
-
-
-def load_tools_file(path: Path) -> list[dict[str, Any]]:
-    """Tool definitions from a JSON file (a list, or an object with a `tools` list)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise WorkspaceError(f"{path}: no such tools file") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise WorkspaceError(f"{path}: not valid JSON: {exc}") from exc
-    if isinstance(data, dict) and isinstance(data.get("tools"), list):
-        data = data["tools"]
-    if not isinstance(data, list):
-        raise WorkspaceError(f"{path}: expected a JSON list of tool definitions")
-    return data

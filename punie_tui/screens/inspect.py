@@ -22,7 +22,9 @@ from punie_tui.core.dataset import Dataset, DatasetError, Record, gc_paused, ite
 from punie_tui.core.fixes import REPAIR_CODES, FixPlan, apply_plan, plan_from_diagnostics
 from punie_tui.core.formats import record_formats
 from punie_tui.core.labels import human_label, suggested_label
-from punie_tui.core.lint import CODES, Diagnostic, LintContext, lint_record, lint_records, workspace_context
+from punie_tui.core.checking import workspace_context
+from punie_tui.core.diagnostics import CODES, Diagnostic
+from punie_tui.core.lint import LintContext, lint_record, lint_records
 from punie_tui.widgets.conversation import conversation_view
 from punie_tui.widgets.dialogs import ChoiceDialog, DiffDialog, EditDialog
 from punie_tui.widgets.example_list import ExampleList, Row

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from punie_tui.core.lint import CODES
+from punie_tui.core.diagnostics import CODES
 
 pytestmark = pytest.mark.slow
 

@@ -22,7 +22,8 @@ from punie_tui.core.fixes import (
     plan_fixes,
     repair_invalid_calls,
 )
-from punie_tui.core.lint import CODES, LintContext, lint_dataset
+from punie_tui.core.diagnostics import CODES
+from punie_tui.core.lint import LintContext, lint_dataset
 
 SYSTEM = {"role": "system", "content": "Be brief."}
 

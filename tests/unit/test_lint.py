@@ -11,7 +11,9 @@ import pytest
 
 from punie_tui.core.dataset import load_dataset, load_datasets
 from punie_tui.core.formats import tool_schemas
-from punie_tui.core.lint import CODES, Diagnostic, LintContext, lint_dataset, lint_datasets
+from punie_tui.core.checking import lint_datasets
+from punie_tui.core.diagnostics import CODES, Diagnostic
+from punie_tui.core.lint import LintContext, lint_dataset
 
 TOOLS = tool_schemas([
     {"type": "function", "function": {"name": "read_file", "parameters": {
@@ -230,7 +232,7 @@ PLANTED = {  # data/README.md, "Planted defects in incoming.jsonl"
 
 def test_demo_workspace_check_finds_every_planted_defect_and_nothing_in_the_clean_examples(demo_workspace: Path) -> None:
     from punie_tui.commands.check import find_workspace
-    from punie_tui.core.lint import check_paths, workspace_context
+    from punie_tui.core.checking import check_paths, workspace_context
 
     ctx = workspace_context(find_workspace([demo_workspace]))
     examples, incoming = check_paths([demo_workspace / "examples.jsonl", demo_workspace / "incoming.jsonl"], ctx)
