@@ -234,3 +234,28 @@ def _linted(pilot_keys: tuple[str, ...] = ()):
 def test_inspect_snapshot(snap_compare, small_workspace: Path, name: str, keys: tuple[str, ...]) -> None:
     app = inspect_app(small_workspace, small_workspace / "hand_authored.jsonl")
     assert snap_compare(app, terminal_size=(130, 34), run_before=_linted(keys))
+
+
+async def test_inspect_from_home_opens_the_first_dataset_of_the_workspace(small_workspace: Path) -> None:
+    app = PunieApp(open_workspace(small_workspace))
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.action_show_screen("inspect")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, InspectScreen)
+        await wait_linted(pilot, screen)
+        assert screen.path.name == "hand_authored.jsonl" and len(screen.records) == 6
+
+
+async def test_quit_asks_first_while_fixes_are_unsaved(demo_workspace: Path) -> None:
+    from punie_tui.widgets.confirm import ConfirmDialog
+
+    app = inspect_app(demo_workspace, demo_workspace / "incoming.jsonl")
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        await wait_linted(pilot, screen)
+        await pilot.press("n", "x", "y")
+        await wait_linted(pilot, screen)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog) and app.is_running

@@ -18,6 +18,7 @@ from punie_tui.core.fixes import (
     apply_plan,
     fix_arguments_string,
     fix_double_wrapped,
+    fix_unclosed,
     fix_wrong_key,
     plan_fixes,
     repair_invalid_calls,
@@ -259,3 +260,8 @@ def test_the_diff_applied_with_patch_gives_the_fixed_file(tmp_path: Path, picks:
         return
     subprocess.run(["patch", "-s", str(path)], input=diff.encode(), check=True, capture_output=True)
     assert path.read_bytes() == expected
+
+
+def test_fix_unclosed_adds_the_missing_closing_tag() -> None:
+    rec = placeholder_record(chat('Reading.\n\n<tool_call>\n{"name": "read_file", "arguments": {"path": "a.py"}}'))
+    assert fix_unclosed(rec)["messages"][2]["content"] == "Reading.\n\n" + GOOD_CALL
