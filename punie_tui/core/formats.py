@@ -148,7 +148,8 @@ def normalize_call_object(obj: Any, *, wrapper_native: bool) -> tuple[str | None
     return name, arguments, wrong, problems, was_string
 
 
-def _json_call(raw: str, body: str, fmt: str, start: int, end: int, layout: str, *, wrapper_native: bool = False) -> ToolCall:
+def _json_call(raw: str, body: str, fmt: str, start: int, end: int, layout: str) -> ToolCall:
+    """A call whose body is a JSON object (qwen25-json, json-fence); a `function` wrapper is a wrong key."""
     try:
         # raw_decode skips json.loads' whitespace handling (the body is stripped) and is twice as fast.
         obj, used = _DECODER.raw_decode(body)
@@ -162,7 +163,7 @@ def _json_call(raw: str, body: str, fmt: str, start: int, end: int, layout: str,
             [Problem("tool-call-invalid-json", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}")],
             start, end, layout,
         )
-    name, arguments, wrong, problems, was_string = normalize_call_object(obj, wrapper_native=wrapper_native)
+    name, arguments, wrong, problems, was_string = normalize_call_object(obj, wrapper_native=False)
     return ToolCall(name, arguments, raw, fmt, problems, start, end, layout, None, wrong, was_string)
 
 
