@@ -49,13 +49,18 @@ def default_paths() -> list[Path]:
 
 
 def dataset_files(paths: list[Path], workspace: Workspace) -> list[Path]:
-    """Files to check: folders expand to their `*.jsonl`, minus the eval queries and punie's own files."""
+    """Files to check: files as given; folders expand to their `*.jsonl`, minus the workspace's
+    eval queries and punie's own folders."""
     skip = {workspace.queries_path.resolve()}
     files = []
-    for path in expand_paths(paths):
-        if path.resolve() in skip or any(part in (".punie", "runs") for part in path.parts[len(workspace.root.parts):]):
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
             continue
-        files.append(path)
+        for found in expand_paths([path]):
+            inside = found.resolve().relative_to(workspace.root).parts if found.resolve().is_relative_to(workspace.root) else ()
+            if found.resolve() not in skip and not any(part in (".punie", "runs") for part in inside):
+                files.append(found)
     return files
 
 

@@ -22,6 +22,7 @@ from punie_tui.core.dataset import Dataset, DatasetError, Record, gc_paused, ite
 from punie_tui.core.fixes import REPAIR_CODES, FixPlan, apply_plan, plan_from_diagnostics
 from punie_tui.core.formats import record_formats
 from punie_tui.core.labels import human_label, suggested_label
+from punie_tui.config import WorkspaceError
 from punie_tui.core.checking import workspace_context
 from punie_tui.core.diagnostics import CODES, Diagnostic
 from punie_tui.core.lint import LintContext, lint_record, lint_records
@@ -150,7 +151,11 @@ class InspectScreen(Screen[None]):
             self.post_message(self.Failed(str(exc)))
             return
         self.post_message(self.Loaded(path, list(islice(iter_records(path, content), FIRST_ROWS)), None, None))
-        ctx = workspace_context(self.workspace)
+        try:
+            ctx = workspace_context(self.workspace)
+        except WorkspaceError as exc:  # a broken tools.json: say so instead of linting without it
+            self.post_message(self.Failed(str(exc)))
+            return
         dataset = load_dataset(path)
         self.post_message(self.Loaded(path, dataset.records, dataset, ctx))
 

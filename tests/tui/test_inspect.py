@@ -259,3 +259,15 @@ async def test_quit_asks_first_while_fixes_are_unsaved(demo_workspace: Path) -> 
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog) and app.is_running
+
+
+async def test_a_broken_tools_file_is_reported_on_the_status_line(small_workspace: Path) -> None:
+    (small_workspace / "tools.json").write_text("[{")
+    app = inspect_app(small_workspace, small_workspace / "poc.jsonl")
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.screen
+        for _ in range(100):
+            if "tools.json: not valid JSON" in text_of(screen, "#status"):
+                break
+            await pilot.pause(0.02)
+        assert "tools.json: not valid JSON" in text_of(screen, "#status")
