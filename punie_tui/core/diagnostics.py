@@ -60,7 +60,7 @@ class Diagnostic:
 _CALL = '<tool_call>\\n{"name": "read_file", "arguments": {"path": "a.py"}}\\n</tool_call>'
 
 CODES: dict[str, CodeInfo] = {info.code: info for info in (
-    CodeInfo("invalid-jsonl-line", ERROR, "a line that is not one JSON object (blank, broken JSON, not UTF-8, a list)",
+    CodeInfo("invalid-jsonl-line", ERROR, "a line that is not one JSON object (blank, broken JSON, not UTF-8, a list); fix removes blank lines and suggests a json-repair for the others",
              '{"messages": [{"role": "user", "content": "hi"}', '{"messages": [{"role": "user", "content": "hi"}]}', "repair"),
     CodeInfo("unknown-record-shape", ERROR, "a JSON object mlx-lm cannot train on: no messages, text, prompt/completion or raw-distill keys, or turns without a role",
              '{"question": "hi", "reply": "hello"}', '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}'),

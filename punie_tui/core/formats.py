@@ -29,7 +29,10 @@ _DECODER = json.JSONDecoder()
 _TAG_OPEN = "<tool_call>"
 _TAG_CLOSE = "</tool_call>"
 _FENCE = re.compile(r"```(json)?[ \t]*\n")
-_FENCE_CALL_KEY = re.compile(r'"(?:name|tool|tool_name|function|function_name)"\s*:')
+# A fenced block is a call only with a name and arguments (or a function wrapper): a package.json
+# snippet has a "name" too.
+_FENCE_NAME_KEY = re.compile(r'["\'](?:name|tool|tool_name|function_name)["\']\s*:')
+_FENCE_ARGS_KEY = re.compile(r'["\'](?:arguments|args|parameters|params|input|tool_input|kwargs)["\']\s*:|"function"\s*:\s*\{')
 _PREFIX = re.compile(r"(?m)^Tool call:[ \t]*")
 _FUNCTION = re.compile(r"<function=([^>\n]*)>")
 _PARAMETER = re.compile(r"<parameter=([^>\n]*)>(.*?)(</parameter>|(?=<parameter=)|(?=</function>)|\Z)", re.S)
@@ -290,7 +293,9 @@ def _fenced_calls(text: str) -> list[ToolCall]:
         close = text.find("```", match.end())
         body = text[match.end(): close if close != -1 else len(text)]
         stripped = body.strip()
-        if not stripped.startswith("{") or not _FENCE_CALL_KEY.search(stripped):
+        if not stripped.startswith("{") or not _FENCE_ARGS_KEY.search(stripped):
+            continue
+        if not _FENCE_NAME_KEY.search(stripped) and '"function"' not in stripped:
             continue
         end = close + 3 if close != -1 else len(text)
         layout = "```json" if match.group(1) else "```"

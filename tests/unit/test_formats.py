@@ -43,6 +43,7 @@ def test_each_text_format_is_detected_and_parsed_to_the_same_call(text: str, fmt
 
 def test_a_fenced_block_that_is_not_a_call_is_ignored() -> None:
     assert parse_content_calls('```json\n{"port": 8080}\n```\n\n```python\nprint(1)\n```') == []
+    assert parse_content_calls('package.json:\n```json\n{"name": "my-app", "version": "1.0.0"}\n```') == []
 
 
 def test_openai_tool_calls_with_arguments_as_object_or_string() -> None:
