@@ -99,6 +99,7 @@ class InspectScreen(Screen[None]):
         self.diagnostics: dict[int, list[Diagnostic]] = {}
         self.linted_upto = 0
         self.lint_done = False
+        self.relinting = False
         self.generation = 0
         self.filter_code: str | None = None
         self.shown: list[int] | None = None
@@ -137,6 +138,7 @@ class InspectScreen(Screen[None]):
         self.dataset = None
         self.records = []
         self.diagnostics = {}
+        self.lint_done = False
         self.undo_stack.clear()
         self.redo_stack.clear()
         self._clear_filter()
@@ -194,17 +196,22 @@ class InspectScreen(Screen[None]):
         if self.dataset is None or self.ctx is None:
             return
         self.generation += 1
+        # After a change the previous results stay on screen (lines keep their numbers) until the
+        # new ones are complete, instead of every row flashing back to pending.
+        self.relinting = self.lint_done
         self.lint_done = False
-        self.linted_upto = 0
-        self.diagnostics = {}
+        if not self.relinting:
+            self.linted_upto = 0
+            self.diagnostics = {}
         self._labels.clear()
         self.lint(self.generation)
 
     def on_inspect_screen_linted(self, message: Linted) -> None:
-        if message.generation != self.generation:
+        if message.generation != self.generation or (self.relinting and not message.done):
             return
         if message.done:
             self.diagnostics = {}
+            self.relinting = False
         for diagnostic in message.diagnostics:
             self.diagnostics.setdefault(diagnostic.line, []).append(diagnostic)
         self.linted_upto = message.upto
@@ -290,7 +297,7 @@ class InspectScreen(Screen[None]):
             return
         errors = sum(1 for ds in self.diagnostics.values() for d in ds if d.severity == "error")
         warnings = sum(1 for ds in self.diagnostics.values() for d in ds if d.severity == "warning")
-        progress = "" if self.lint_done else f"  linting {self.linted_upto}/{len(self.records)}..."
+        progress = "" if self.lint_done else "  checking again..." if self.relinting else f"  linting {self.linted_upto}/{len(self.records)}..."
         shown = f"  filter {self.filter_code}: {len(self.shown or [])} shown (esc: all)" if self.filter_code else ""
         unsaved = "  [b]unsaved[/b]" if self.has_unsaved_changes() else ""
         target = self.ctx.target if self.ctx else "?"
