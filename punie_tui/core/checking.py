@@ -45,8 +45,8 @@ def _add_cross_file_duplicates(reports: list[FileReport], pairs: list[tuple[int,
         for i, earlier in enumerate(reports[:j]):
             if frozenset((i, j)) in partners:
                 continue
-            for digest, line in later.digests.items():
-                first = earlier.digests.get(digest)
+            for text, line in later.lines_seen.items():
+                first = earlier.lines_seen.get(text)
                 if first is not None:
                     found.append(diagnostic_at(later.path, line, "duplicate-example", f"repeats {earlier.path.name}:{first}; "
                                      "remove one copy (fix only removes repeats within one file)"))

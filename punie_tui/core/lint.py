@@ -7,7 +7,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,7 @@ class FileReport:
     formats: Counter[str] = field(default_factory=Counter)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     conversations: dict[str, int] | None = None  # normalised conversation -> first line, for leaks
-    digests: dict[bytes, int] = field(default_factory=dict, repr=False)  # line digest -> first line
+    lines_seen: dict[bytes, int] = field(default_factory=dict, repr=False)  # line text -> first line number
 
     @property
     def errors(self) -> int:
@@ -350,8 +349,11 @@ def lint_records(path: Path, records: Iterable[Record], ctx: LintContext, *, key
         for fmt in fact.formats:
             formats[fmt] += 1
         if record.data is not None:
-            # A 16-byte digest, not the line, so a streamed check does not keep every line alive.
-            earlier = first_seen.setdefault(blake2b(record.raw.rstrip(), digest_size=16).digest(), record.line)
+            # The line itself is the key (exact, and cheaper than any digest); only a line that does
+            # not end in a bare newline (the last one, CRLF files) needs a normalised copy.
+            raw = record.raw
+            key = raw if raw.endswith(b"\n") and not raw.endswith((b"\r\n", b" \n", b"\t\n")) else raw.rstrip() + b"\n"
+            earlier = first_seen.setdefault(key, record.line)
             if earlier != record.line:
                 diagnostics.append(_diag(record, "duplicate-example", f"repeats line {earlier}", Fix(_FIX_TITLES["duplicate-example"])))
             if conversations is not None:
@@ -367,7 +369,7 @@ def lint_records(path: Path, records: Iterable[Record], ctx: LintContext, *, key
         on_chunk(found[sent:], count)
     report.records = count
     report.conversations = conversations
-    report.digests = first_seen
+    report.lines_seen = first_seen
     file_level = list(_file_rules(path, facts, ctx))
     if file_level:
         found.extend(file_level)
