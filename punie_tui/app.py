@@ -34,6 +34,7 @@ class ScreenEntry:
 # Each screen is its own mode, so switching keeps every screen's state (cursor, edits, charts).
 SCREENS: dict[str, ScreenEntry] = {
     "home": ScreenEntry("punie_tui.screens.home", "HomeScreen", "h", "Home", "The workspace at a glance"),
+    "inspect": ScreenEntry("punie_tui.screens.inspect", "InspectScreen", "i", "Inspect", "Find and fix broken tool calls"),
     "chat": ScreenEntry("punie_tui.screens.chat", "ChatScreen", "c", "Chat", "Spot-check a model's tool loop with real tools"),
     "evaluate": ScreenEntry("punie_tui.screens.evaluate", "EvalScreen", "e", "Eval", "Compare models, adapters and checkpoints on tool-vs-direct queries"),
 }
