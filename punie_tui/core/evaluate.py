@@ -5,11 +5,12 @@ turns and time; held-out and training ("seen") prompts scored apart, so memorisa
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from time import perf_counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from time import perf_counter
 from typing import Any, Literal
 
 from pydantic_ai.models import Model
@@ -17,7 +18,7 @@ from pydantic_ai.settings import ModelSettings
 
 from punie_tui.config import Workspace
 from punie_tui.core.chat.agent import ChatOptions, ChatResult, run_chat
-from punie_tui.core.chat.setup import ChatSetup, open_chat_model
+from punie_tui.core.chat.setup import ChatSetup, chat_setup, open_chat_model
 from punie_tui.core.chat.tools import WorkspaceTools
 from punie_tui.core.eval_suite import METRIC_NAMES, Reference, SuiteQuery
 from punie_tui.core.eval_targets import Target
@@ -230,7 +231,8 @@ def open_target_model(setup: ChatSetup, target: Target) -> Iterator[tuple[Model,
         from punie_tui.core.chat.server import openai_chat_model
 
         assert target.url is not None
-        yield openai_chat_model(target.url, setup.definitions, setup.render_tools, target.server_model), []
+        # The server's tokenizer is out of reach: prompt and tools are still compared with training.
+        yield openai_chat_model(target.url, setup.definitions, setup.render_tools, target.server_model), [w.message for w in setup.warnings()]
         return
     assert target.source is not None
     with open_chat_model(setup, target.source) as (model, warnings):
@@ -281,10 +283,6 @@ def run_suite(
 ) -> EvalReport:
     """Run the suite on each target in turn (one model loaded at a time); a target that fails to
     load is reported with its error and the others still run."""
-    import asyncio
-
-    from punie_tui.core.chat.setup import chat_setup
-
     setup = setup or chat_setup(workspace)
     options = options or EvalOptions()
     report = EvalReport([], list(references or []), list(queries), options)
