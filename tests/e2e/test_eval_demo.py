@@ -158,5 +158,6 @@ def test_a_server_url_target_runs_the_suite_through_the_running_server(demo_mode
     served, in_process = report.targets
     assert served.error is None and len(served.results) == len(QUERIES)
     assert served.to_json()["kind"] == "server" and served.name == running.base_url
+    assert served.warnings == in_process.warnings
     # The same model, prompt and greedy decoding on both paths.
     assert [r.transcript["turns"][0]["text"] for r in served.results] == [r.transcript["turns"][0]["text"] for r in in_process.results]
