@@ -198,6 +198,16 @@ def with_preload(env: Mapping[str, str], library: Path) -> dict[str, str]:
     return result
 
 
+def without_preload(env: Mapping[str, str]) -> dict[str, str]:
+    """A copy of `env` with every BLAS removed from LD_PRELOAD: MLX on the wheel's own BLAS."""
+    result = dict(env)
+    entries = [entry for entry in _preload_entries(env) if "blas" not in Path(entry).name.lower()]
+    result.pop("LD_PRELOAD", None)
+    if entries:
+        result["LD_PRELOAD"] = " ".join(entries)
+    return result
+
+
 def mlx_env(base_env: Mapping[str, str] | None = None, status: BlasStatus | None = None) -> dict[str, str]:
     """The environment for starting an MLX-heavy child process: `base_env` (default: this process's)
     with the optimized BLAS preloaded when that makes MLX faster here; otherwise an unchanged copy."""
