@@ -62,7 +62,7 @@ def hf_cache(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         elif env.get("XDG_CACHE_HOME"):
             path, source = Path(env["XDG_CACHE_HOME"]) / "huggingface" / "hub", "XDG_CACHE_HOME"
         else:
-            path, source = Path("~/.cache/huggingface/hub"), "default"
+            path, source = Path(env.get("HOME") or Path.home()) / ".cache" / "huggingface" / "hub", "default"
     path = Path(os.path.expandvars(str(path.expanduser())))
     return {"path": str(path), "source": source, "exists": path.is_dir()}
 

@@ -1,0 +1,86 @@
+"""The optimized-BLAS preload through real processes: the one re-exec of punie-tui and MLX training."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from punie_tui.core import accel
+from punie_tui.core.accel_probe import run_probe
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(accel.reference_blas() is None, reason="needs the mlx-cpu wheel on Linux"),
+]
+
+# Records every interpreter start (argv, LD_PRELOAD, the BLAS libraries mapped) in a file: a
+# re-exec shows up as a second start of the same process.
+SITECUSTOMIZE = """
+import json, os, sys
+with open("/proc/self/maps") as maps:
+    blas = sorted({line.split()[-1] for line in maps if "blas" in line.split()[-1].rsplit("/", 1)[-1]})
+with open(os.environ["PUNIE_TEST_STARTS"], "a") as out:
+    out.write(json.dumps({"pid": os.getpid(), "argv": sys.orig_argv[1:], "preload": os.environ.get("LD_PRELOAD"), "blas": blas}) + "\\n")
+"""
+
+
+def run_recorded(tmp_path: Path, args: list[str], **env_changes: str) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    (tmp_path / "site").mkdir(exist_ok=True)
+    (tmp_path / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    starts = tmp_path / "starts.jsonl"
+    env = accel.without_preload(os.environ)
+    env.pop(accel.SWITCH_ENV, None)
+    env.pop(accel.REEXEC_MARKER_ENV, None)
+    env.update(PYTHONPATH=str(tmp_path / "site"), PUNIE_TEST_STARTS=str(starts), **env_changes)
+    proc = subprocess.run([sys.executable, "-m", "punie_tui", *args], env=env, capture_output=True, text=True, timeout=60)
+    return proc, [json.loads(line) for line in starts.read_text().splitlines()]
+
+
+def test_reexec_happens_once_and_keeps_arguments_and_exit_code(tmp_path: Path) -> None:
+    # Any library exporting the BLAS symbols will do; the bundled one exists wherever mlx-cpu does.
+    library = str(accel.reference_blas())
+    missing = str(tmp_path / "no such workspace")
+    proc, starts = run_recorded(tmp_path, ["open", missing], PUNIE_BLAS_LIB=library)
+    assert proc.returncode == 2
+    assert "no such folder" in proc.stderr
+    assert len(starts) == 2
+    first, second = starts
+    assert first["pid"] == second["pid"]  # exec replaces the process
+    assert first["argv"] == second["argv"] == ["-m", "punie_tui", "open", missing]
+    assert first["preload"] is None and second["preload"] == library
+    assert library in second["blas"]
+
+
+def test_off_switch_starts_the_process_once_without_preload(tmp_path: Path) -> None:
+    proc, starts = run_recorded(tmp_path, ["open", str(tmp_path / "absent")], PUNIE_BLAS_LIB=str(accel.reference_blas()), PUNIE_BLAS_PRELOAD="0")
+    assert proc.returncode == 2
+    assert [start["preload"] for start in starts] == [None]
+
+
+def test_missing_library_starts_the_process_once(tmp_path: Path) -> None:
+    proc, starts = run_recorded(tmp_path, ["open", str(tmp_path / "absent")], PUNIE_BLAS_LIB=str(tmp_path / "nowhere.so"))
+    assert proc.returncode == 2
+    assert len(starts) == 1
+
+
+def test_training_gives_the_same_losses_with_and_without_the_optimized_blas() -> None:
+    status = accel.blas_status(accel.without_preload(os.environ))
+    if status.optimized is None:
+        pytest.skip(f"no optimized BLAS on this machine ({accel.INSTALL_COMMAND})")
+    plain = accel.without_preload(os.environ)
+    reference = run_probe(["train", "--iters", "4"], plain)
+    optimized = run_probe(["train", "--iters", "4"], accel.mlx_env(plain, status))
+    assert reference["blas"] == os.path.normpath(status.reference_blas)
+    assert optimized["blas"] == str(status.optimized)
+    assert len(reference["losses"]) == len(optimized["losses"]) == 4
+    for ref, opt in zip(reference["losses"], optimized["losses"], strict=True):
+        # Another BLAS sums in another order: equal up to float32 rounding.
+        assert math.isclose(ref, opt, rel_tol=1e-5)
+    # The run learns something, so equal losses are not equal by being constant.
+    assert reference["losses"][-1] < reference["losses"][0]
