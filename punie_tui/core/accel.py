@@ -243,14 +243,19 @@ def reexec_with_blas() -> None:
         _forget_own_preload(marker)
         return
     status = blas_status()
-    if not status.should_preload or status.optimized is None:
+    # An embedded interpreter has no executable to start again.
+    if not status.should_preload or status.optimized is None or not sys.executable:
         return
     library = str(status.optimized)
     env = with_preload(os.environ, status.optimized)
     env[REEXEC_MARKER_ENV] = library
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
+    try:
+        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
+    except OSError:
+        # Not being able to restart only costs speed: carry on with the reference BLAS.
+        return
 
 
 def install_notice(status: BlasStatus | None = None) -> str | None:

@@ -166,3 +166,30 @@ def test_no_notice_when_a_library_is_found_switched_off_or_not_linux() -> None:
     assert accel.install_notice(status()) is None
     assert accel.install_notice(status(optimized=None, disabled=True)) is None
     assert accel.install_notice(status(optimized=None, linux=False)) is None
+
+
+def test_reexec_uses_the_same_interpreter_arguments_and_a_marked_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    library = Path("/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0")
+    monkeypatch.delenv(accel.REEXEC_MARKER_ENV, raising=False)
+    monkeypatch.delenv("LD_PRELOAD", raising=False)
+    monkeypatch.setattr(accel, "blas_status", lambda env=None: status(optimized=library))
+    monkeypatch.setattr(sys, "orig_argv", ["python3", "-X", "dev", "-m", "punie_tui", "open", "a b"])
+    calls = []
+    monkeypatch.setattr(os, "execve", lambda path, argv, env: calls.append((path, argv, env)))
+    accel.reexec_with_blas()
+    [(path, argv, env)] = calls
+    assert path == sys.executable
+    assert argv == [sys.executable, "-X", "dev", "-m", "punie_tui", "open", "a b"]
+    assert env["LD_PRELOAD"] == str(library) and env[accel.REEXEC_MARKER_ENV] == str(library)
+
+
+def test_failing_exec_carries_on_without_the_preload(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(accel.REEXEC_MARKER_ENV, raising=False)
+    monkeypatch.setattr(accel, "blas_status", lambda env=None: status())
+
+    def refuse(*args) -> None:
+        raise PermissionError("exec refused")
+
+    monkeypatch.setattr(os, "execve", refuse)
+    accel.reexec_with_blas()
+    assert accel.REEXEC_MARKER_ENV not in os.environ
