@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from punie_tui.config import user_data_dir
+from punie_tui.locations import user_data_dir
 from punie_tui.core.accel import INSTALL_COMMAND, LIB_ENV, SWITCH_ENV, BlasStatus, blas_status, mlx_env
 from punie_tui.core.accel_probe import ProbeError, run_probe
 

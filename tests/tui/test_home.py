@@ -90,3 +90,23 @@ def _settle(pilot):
 def test_home_snapshot(snap_compare, small_workspace: Path, size: tuple[int, int]) -> None:
     app = PunieApp(open_workspace(small_workspace))
     assert snap_compare(app, terminal_size=size, run_before=_settle(None))
+
+
+async def test_palette_offers_every_screen_and_the_screens_actions(small_workspace: Path) -> None:
+    app = PunieApp(open_workspace(small_workspace))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Go to Home", "Refresh", "Theme", "Quit"} <= titles
+
+
+async def test_palette_command_runs_the_screens_action(small_workspace: Path) -> None:
+    app = PunieApp(open_workspace(small_workspace))
+    async with app.run_test() as pilot:
+        await wait_for_summary(pilot, app.screen)
+        (small_workspace / "new.jsonl").write_text('{"text": "hello"}\n')
+        app.screen.summary = None
+        refresh = next(c for c in app.get_system_commands(app.screen) if c.title == "Refresh")
+        await refresh.callback()
+        await wait_for_summary(pilot, app.screen)
+        assert app.screen.query_one("#files", DataTable).row_count == 4
