@@ -84,3 +84,26 @@ def test_training_gives_the_same_losses_with_and_without_the_optimized_blas() ->
         assert math.isclose(ref, opt, rel_tol=1e-5)
     # The run learns something, so equal losses are not equal by being constant.
     assert reference["losses"][-1] < reference["losses"][0]
+
+
+def test_home_screen_says_how_to_get_the_faster_library_when_none_is_found(tmp_path: Path) -> None:
+    from tests.e2e.tmux import TmuxApp
+
+    env = {
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "PUNIE_BLAS_LIB": str(tmp_path / "nowhere.so"),
+        "PUNIE_BLAS_PRELOAD": "1",
+        "LD_PRELOAD": "",
+    }
+    app = TmuxApp([], env=env, size=(120, 30))
+    try:
+        screen = app.wait_for("Balance")
+        unwrapped = " ".join(" ".join(line.strip("▊▎ ").split()) for line in screen.splitlines())
+        assert "slow reference BLAS" in unwrapped
+        assert f"about {accel.MEASURED_TRAINING_SPEEDUP}x faster" in unwrapped
+        assert "sudo apt-get install libopenblas0-pthread" in unwrapped
+        app.press("C-q")
+        assert "EXITED 0" in app.wait_for("EXITED")
+    finally:
+        app.close()
