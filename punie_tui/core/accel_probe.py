@@ -64,7 +64,7 @@ def bound_blas_library(symbol: str = "cblas_sgemm") -> str | None:
 
     ld.so binds a library's references through the global scope (the program, LD_PRELOAD) before
     the library's own dependencies, so: the global definition if there is one, else libmlx's.
-    None where there is no /proc/self/maps (macOS: MLX uses Accelerate there).
+    None off Linux (on macOS MLX uses Accelerate and Metal).
     """
     if not sys.platform.startswith("linux"):
         return None
