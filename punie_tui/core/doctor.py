@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from punie_tui.locations import user_data_dir
+from punie_tui.locations import user_cache_dir
 from punie_tui.core.accel import INSTALL_COMMAND, LIB_ENV, SWITCH_ENV, BlasStatus, blas_status, mlx_env
 from punie_tui.core.accel_probe import ProbeError, run_probe
 
@@ -68,10 +68,11 @@ def hf_cache(env: Mapping[str, str] | None = None) -> dict[str, Any]:
 
 
 def demo_model_state() -> dict[str, Any]:
-    """Whether the demo model has been built into the user data folder."""
-    folder = user_data_dir() / DEMO_MODEL_DIR
-    built = (folder / "config.json").is_file() and any(folder.glob("*.safetensors"))
-    return {"state": "built" if built else "not built", "path": str(folder)}
+    """Whether a demo model has been built into the user cache folder (one folder per build)."""
+    folder = user_cache_dir() / DEMO_MODEL_DIR
+    builds = sorted(folder.glob("*/config.json")) if folder.is_dir() else []
+    built = [b.parent for b in builds if any(b.parent.glob("*.safetensors"))]
+    return {"state": "built" if built else "not built", "path": str(built[0] if built else folder)}
 
 
 def memory() -> dict[str, int]:

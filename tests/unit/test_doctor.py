@@ -67,5 +67,20 @@ def test_mlx_that_does_not_run_is_a_problem() -> None:
     assert [p.problem for p in problems] == ["MLX does not run: ImportError: libmlx.so"]
 
 
-def test_demo_model_is_not_built_in_a_fresh_user_folder() -> None:
+@pytest.fixture()
+def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_demo_model_is_not_built_in_a_fresh_user_folder(fresh_cache: Path) -> None:
     assert doctor.demo_model_state()["state"] == "not built"
+
+
+def test_demo_model_is_built_once_a_build_folder_has_config_and_weights(fresh_cache: Path) -> None:
+    build = fresh_cache / "punie-tui" / "demo-model" / "0123abcd"
+    build.mkdir(parents=True)
+    (build / "config.json").write_text("{}")
+    assert doctor.demo_model_state()["state"] == "not built"
+    (build / "model.safetensors").write_bytes(b"")
+    assert doctor.demo_model_state() == {"state": "built", "path": str(build)}
