@@ -45,26 +45,26 @@ def run_recorded(tmp_path: Path, args: list[str], **env_changes: str) -> tuple[s
 def test_reexec_happens_once_and_keeps_arguments_and_exit_code(tmp_path: Path) -> None:
     # Any library exporting the BLAS symbols will do; the bundled one exists wherever mlx-cpu does.
     library = str(accel.reference_blas())
-    missing = str(tmp_path / "no such workspace")
-    proc, starts = run_recorded(tmp_path, ["open", missing], PUNIE_BLAS_LIB=library)
+    args = ["doctor", "--no-such-option", "two words"]
+    proc, starts = run_recorded(tmp_path, args, PUNIE_BLAS_LIB=library)
     assert proc.returncode == 2
-    assert "no such folder" in proc.stderr
+    assert "unrecognized arguments: --no-such-option two words" in proc.stderr
     assert len(starts) == 2
     first, second = starts
     assert first["pid"] == second["pid"]  # exec replaces the process
-    assert first["argv"] == second["argv"] == ["-m", "punie_tui", "open", missing]
+    assert first["argv"] == second["argv"] == ["-m", "punie_tui", *args]
     assert first["preload"] is None and second["preload"] == library
     assert library in second["blas"]
 
 
 def test_off_switch_starts_the_process_once_without_preload(tmp_path: Path) -> None:
-    proc, starts = run_recorded(tmp_path, ["open", str(tmp_path / "absent")], PUNIE_BLAS_LIB=str(accel.reference_blas()), PUNIE_BLAS_PRELOAD="0")
+    proc, starts = run_recorded(tmp_path, ["doctor", "--no-such-option"], PUNIE_BLAS_LIB=str(accel.reference_blas()), PUNIE_BLAS_PRELOAD="0")
     assert proc.returncode == 2
     assert [start["preload"] for start in starts] == [None]
 
 
 def test_missing_library_starts_the_process_once(tmp_path: Path) -> None:
-    proc, starts = run_recorded(tmp_path, ["open", str(tmp_path / "absent")], PUNIE_BLAS_LIB=str(tmp_path / "nowhere.so"))
+    proc, starts = run_recorded(tmp_path, ["doctor", "--no-such-option"], PUNIE_BLAS_LIB=str(tmp_path / "nowhere.so"))
     assert proc.returncode == 2
     assert len(starts) == 1
 
