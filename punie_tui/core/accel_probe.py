@@ -1,4 +1,4 @@
-"""Measurements of MLX in a child process: which BLAS it binds to, matmul GFLOPS, a tiny training run.
+"""Measurements of MLX in a child process: which BLAS it binds to, matmul GFLOPS, a demo training run.
 
 Run as `python -m punie_tui.core.accel_probe matmul|train ...`; prints one JSON object. It runs in
 a child so that the environment (LD_PRELOAD) under test is the child's, and so that the caller
@@ -110,33 +110,32 @@ def probe_matmul(seconds: float) -> dict[str, Any]:
     }
 
 
-def probe_train(iters: int, hidden: int, layers: int, seq: int, batch: int, vocab: int) -> dict[str, Any]:
-    """A short LoRA run of a tiny random Qwen2 model through mlx-lm's trainer: losses and seconds."""
+def probe_train(iters: int, batch: int, seq: int, examples: int) -> dict[str, Any]:
+    """A short LoRA run of the demo model on the demo examples through mlx-lm's trainer.
+
+    Returns the loss of every step, the step times and the BLAS MLX used. Sequences are cut at
+    `seq` tokens, so the cost per step is set by `batch` and `seq`.
+    """
     import mlx.core as mx
     import mlx.optimizers as optim
     import numpy as np
-    from mlx_lm.models import qwen2
     from mlx_lm.tuner.callbacks import TrainingCallback
+    from mlx_lm.tuner.datasets import CacheDataset, ChatDataset
     from mlx_lm.tuner.trainer import TrainingArgs, train
     from mlx_lm.tuner.utils import linear_to_lora_layers
+    from mlx_lm.utils import load
+
+    from punie_tui.core.demo import bundled_data_dir
+    from punie_tui.core.demo_model import ensure_demo_model
 
     mx.random.seed(0)
     np.random.seed(0)  # the trainer shuffles batches with numpy's global generator
-    args = qwen2.ModelArgs(
-        model_type="qwen2",
-        hidden_size=hidden,
-        num_hidden_layers=layers,
-        intermediate_size=hidden * 2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        rms_norm_eps=1e-6,
-        vocab_size=vocab,
-    )
-    model = qwen2.Model(args)
+    model, tokenizer = load(str(ensure_demo_model()))
     model.freeze()
-    linear_to_lora_layers(model, layers, {"rank": 8, "scale": 20.0, "dropout": 0.0})
-    rng = np.random.default_rng(0)
-    dataset = [(rng.integers(1, vocab, size=seq).tolist(), 0) for _ in range(batch * 4)]
+    linear_to_lora_layers(model, len(model.layers), {"rank": 8, "scale": 20.0, "dropout": 0.0})
+    with open(bundled_data_dir() / "examples.jsonl", encoding="utf-8") as handle:
+        records = [json.loads(line) for line in handle][:examples]
+    dataset = CacheDataset(ChatDataset(records, tokenizer))
 
     class Losses(TrainingCallback):
         def __init__(self) -> None:
@@ -152,14 +151,14 @@ def probe_train(iters: int, hidden: int, layers: int, seq: int, batch: int, voca
         start = time.perf_counter()
         train(
             model,
-            optim.Adam(learning_rate=1e-3),
+            optim.Adam(learning_rate=5e-4),
             dataset,
             args=TrainingArgs(
                 batch_size=batch,
                 iters=iters,
                 steps_per_report=1,
                 steps_per_save=iters + 1,
-                max_seq_length=seq + 1,
+                max_seq_length=seq,
                 adapter_file=f"{tmp}/adapters.safetensors",
             ),
             training_callback=losses,
@@ -179,18 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="probe", required=True)
     matmul = sub.add_parser("matmul", help="device, BLAS in use and float32 matmul GFLOPS")
     matmul.add_argument("--seconds", type=float, default=1.0)
-    training = sub.add_parser("train", help="a short LoRA run of a tiny random Qwen2 model")
+    training = sub.add_parser("train", help="a short LoRA run of the demo model on the demo examples")
     training.add_argument("--iters", type=int, default=4)
-    training.add_argument("--hidden", type=int, default=64)
-    training.add_argument("--layers", type=int, default=2)
-    training.add_argument("--seq", type=int, default=64)
     training.add_argument("--batch", type=int, default=2)
-    training.add_argument("--vocab", type=int, default=512)
+    training.add_argument("--seq", type=int, default=64, help="cut sequences at this many tokens")
+    training.add_argument("--examples", type=int, default=16, help="how many demo examples to train on")
     args = parser.parse_args(argv)
     if args.probe == "matmul":
         result = probe_matmul(args.seconds)
     else:
-        result = probe_train(args.iters, args.hidden, args.layers, args.seq, args.batch, args.vocab)
+        result = probe_train(args.iters, args.batch, args.seq, args.examples)
     print(json.dumps(result))
     return 0
 

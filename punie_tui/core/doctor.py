@@ -15,7 +15,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from punie_tui.locations import user_cache_dir
 from punie_tui.core.accel import INSTALL_COMMAND, LIB_ENV, SWITCH_ENV, BlasStatus, blas_status, mlx_env
 from punie_tui.core.accel_probe import ProbeError, run_probe
 
@@ -26,8 +25,6 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "textual": ("textual",),
     "pydantic-ai": ("pydantic-ai", "pydantic-ai-slim"),
 }
-
-DEMO_MODEL_DIR = "demo-model"
 
 
 @dataclass(frozen=True)
@@ -68,11 +65,14 @@ def hf_cache(env: Mapping[str, str] | None = None) -> dict[str, Any]:
 
 
 def demo_model_state() -> dict[str, Any]:
-    """Whether a demo model has been built into the user cache folder (one folder per build)."""
-    folder = user_cache_dir() / DEMO_MODEL_DIR
-    builds = sorted(folder.glob("*/config.json")) if folder.is_dir() else []
-    built = [b.parent for b in builds if any(b.parent.glob("*.safetensors"))]
-    return {"state": "built" if built else "not built", "path": str(built[0] if built else folder)}
+    """Whether the demo model for the bundled tokenizer is built in the user cache (it is built on first use)."""
+    from punie_tui.core.demo_model import demo_model_cache_dir, is_complete
+
+    try:
+        folder = demo_model_cache_dir()
+    except (OSError, ValueError) as exc:
+        return {"state": f"unknown: {exc}", "path": None}
+    return {"state": "built" if is_complete(folder) else "not built", "path": str(folder)}
 
 
 def memory() -> dict[str, int]:

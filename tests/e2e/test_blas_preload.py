@@ -1,4 +1,4 @@
-"""The optimized-BLAS preload through real processes: the one re-exec of punie-tui and MLX training."""
+"""The optimized-BLAS preload through real processes: the one re-exec of punie-tui, demo training."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def test_missing_library_starts_the_process_once(tmp_path: Path) -> None:
     assert len(starts) == 1
 
 
-def test_training_gives_the_same_losses_with_and_without_the_optimized_blas() -> None:
+def test_demo_training_gives_the_same_losses_with_and_without_the_optimized_blas() -> None:
     status = accel.blas_status(accel.without_preload(os.environ))
     if status.optimized is None:
         pytest.skip(f"no optimized BLAS on this machine ({accel.INSTALL_COMMAND})")
@@ -80,10 +80,11 @@ def test_training_gives_the_same_losses_with_and_without_the_optimized_blas() ->
     assert optimized["blas"] == str(status.optimized)
     assert len(reference["losses"]) == len(optimized["losses"]) == 4
     for ref, opt in zip(reference["losses"], optimized["losses"], strict=True):
-        # Another BLAS sums in another order: equal up to float32 rounding.
-        assert math.isclose(ref, opt, rel_tol=1e-5)
-    # The run learns something, so equal losses are not equal by being constant.
-    assert reference["losses"][-1] < reference["losses"][0]
+        # Another BLAS sums in another order; each update carries the rounding on, so allow a
+        # little more than float32's 1e-7, still far below the loss's moves between steps.
+        assert math.isclose(ref, opt, rel_tol=1e-4)
+    # The run learns, by far more than the tolerance: equal losses are not equal by being constant.
+    assert reference["losses"][-1] < 0.9 * reference["losses"][0]
 
 
 def test_home_screen_says_how_to_get_the_faster_library_when_none_is_found(tmp_path: Path) -> None:

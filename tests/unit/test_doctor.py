@@ -77,10 +77,12 @@ def test_demo_model_is_not_built_in_a_fresh_user_folder(fresh_cache: Path) -> No
     assert doctor.demo_model_state()["state"] == "not built"
 
 
-def test_demo_model_is_built_once_a_build_folder_has_config_and_weights(fresh_cache: Path) -> None:
-    build = fresh_cache / "punie-tui" / "demo-model" / "0123abcd"
-    build.mkdir(parents=True)
-    (build / "config.json").write_text("{}")
-    assert doctor.demo_model_state()["state"] == "not built"
-    (build / "model.safetensors").write_bytes(b"")
-    assert doctor.demo_model_state() == {"state": "built", "path": str(build)}
+def test_demo_model_is_built_once_its_cache_folder_is_complete(fresh_cache: Path) -> None:
+    from punie_tui.core.demo_model import WEIGHTS_FILE, demo_model_cache_dir
+
+    folder = demo_model_cache_dir()
+    assert doctor.demo_model_state() == {"state": "not built", "path": str(folder)}
+    folder.mkdir(parents=True)
+    for name in ("config.json", "tokenizer.json", WEIGHTS_FILE):
+        (folder / name).write_text("{}")
+    assert doctor.demo_model_state() == {"state": "built", "path": str(folder)}
