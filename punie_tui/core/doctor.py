@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -115,7 +116,7 @@ def mlx_report(status: BlasStatus, seconds: float) -> dict[str, Any]:
     """MLX's device, the BLAS it binds to and matmul GFLOPS, measured as punie's MLX children run."""
     try:
         result = run_probe(["matmul", "--seconds", str(seconds)], mlx_env(status=status), timeout=120)
-    except (ProbeError, OSError, ValueError) as exc:
+    except (ProbeError, OSError, ValueError, subprocess.SubprocessError) as exc:
         return {"device": None, "blas": None, "blas_kind": None, "gflops": None, "error": str(exc)}
     blas = result["blas"]
     if blas and status.reference_blas and os.path.realpath(blas) == os.path.realpath(status.reference_blas):
