@@ -6,6 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from punie_tui.core.accel import preload_in_process
+
+# MLX run inside the test process gets the optimized BLAS as punie's own processes do (Linux; see
+# core/accel.py): before any test imports MLX.
+preload_in_process()
+
 REPO = Path(__file__).resolve().parents[1]
 PUNIE_DATA = REPO.parent / "shared" / "punie-data"
 

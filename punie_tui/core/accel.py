@@ -9,6 +9,8 @@ exports the same BLAS/CBLAS symbols makes the dynamic linker bind MLX's calls to
 - `reexec_with_blas()` re-executes the `punie-tui` process itself once with it preloaded; the
   re-executed process then drops the preload from `os.environ`, so that children which are not MLX
   processes (tools, shells) start as they would without punie.
+- `preload_in_process()` loads it into a process that cannot re-execute (the test runner) before
+  MLX is imported.
 
 Nothing here imports MLX: the decision is made from the installed files, so start-up stays cheap.
 """
@@ -257,6 +259,27 @@ def reexec_with_blas() -> None:
     except OSError:
         # Not being able to restart only costs speed: carry on with the reference BLAS.
         return
+
+
+def preload_in_process(status: BlasStatus | None = None) -> Path | None:
+    """Load the optimized BLAS into this process for a process that cannot re-execute (a test runner).
+
+    A library loaded with RTLD_GLOBAL joins the global scope, which ld.so searches before MLX's own
+    dependencies when MLX is loaded later. Returns the library loaded; None when there is nothing to
+    do, it fails to load, or MLX is already imported (too late: its calls are bound).
+    """
+    if "mlx.core" in sys.modules:
+        return None
+    status = status or blas_status()
+    if not status.should_preload or status.optimized is None:
+        return None
+    import ctypes
+
+    try:
+        ctypes.CDLL(str(status.optimized), mode=os.RTLD_GLOBAL)
+    except OSError:
+        return None
+    return status.optimized
 
 
 def _speedup(measured: tuple[int, int]) -> str:

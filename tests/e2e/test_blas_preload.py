@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -108,3 +109,35 @@ def test_home_screen_says_how_to_get_the_faster_library_when_none_is_found(tmp_p
         assert "EXITED 0" in app.wait_for("EXITED")
     finally:
         app.close()
+
+
+def bound_blas_in_child(statement_before: str, **env_changes: str) -> list[str]:
+    code = (
+        "from punie_tui.core.accel import preload_in_process\n"
+        f"{statement_before}\n"
+        "loaded = preload_in_process()\n"
+        "import mlx.core\n"
+        "from punie_tui.core.accel_probe import bound_blas_library\n"
+        "print(loaded)\n"
+        "print(bound_blas_library())\n"
+    )
+    env = accel.without_preload(os.environ)
+    env.pop(accel.SWITCH_ENV, None)
+    env.update(env_changes)
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True)
+    return proc.stdout.splitlines()
+
+
+def test_in_process_preload_binds_mlx_imported_afterwards(tmp_path: Path) -> None:
+    # A copy of the bundled library under another name: binding to it can only come from the preload.
+    library = tmp_path / "libcopyblas.so.0"
+    shutil.copy(accel.reference_blas(), library)
+    assert bound_blas_in_child("", PUNIE_BLAS_LIB=str(library)) == [str(library), str(library)]
+
+
+def test_in_process_preload_does_nothing_once_mlx_is_imported(tmp_path: Path) -> None:
+    library = tmp_path / "libcopyblas.so.0"
+    shutil.copy(accel.reference_blas(), library)
+    loaded, bound = bound_blas_in_child("import mlx.core", PUNIE_BLAS_LIB=str(library))
+    assert loaded == "None"
+    assert bound == os.path.normpath(accel.reference_blas())
