@@ -28,5 +28,5 @@ def small_workspace() -> Path:
 @pytest.fixture(autouse=True)
 def _no_blas_notice(monkeypatch: pytest.MonkeyPatch) -> None:
     # Screens must look the same whether or not this machine has OpenBLAS: the home screen's
-    # BLAS notice is off (the documented switch) unless a test turns it back on.
-    monkeypatch.setenv("PUNIE_BLAS_PRELOAD", "0")
+    # BLAS notice stays hidden unless a test puts the real check back.
+    monkeypatch.setattr("punie_tui.widgets.blas_notice.install_notice", lambda: None)

@@ -10,12 +10,14 @@ import pytest
 from punie_tui.app import PunieApp
 from punie_tui.config import open_workspace
 from punie_tui.core import accel
+from punie_tui.widgets import blas_notice
 from punie_tui.widgets.blas_notice import BlasNotice
 
 
 @pytest.fixture()
 def linux_mlx_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     """MLX as the mlx-cpu wheel on Linux installs it, whatever machine the test runs on."""
+    monkeypatch.setattr(blas_notice, "install_notice", accel.install_notice)
     monkeypatch.delenv(accel.SWITCH_ENV, raising=False)
     monkeypatch.delenv("LD_PRELOAD", raising=False)
     monkeypatch.setattr(sys, "platform", "linux")
