@@ -148,7 +148,7 @@ def probe_train(iters: int, batch: int, seq: int, examples: int) -> dict[str, An
 
     losses = Losses()
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(sys.stderr):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         train(
             model,
             optim.Adam(learning_rate=5e-4),
@@ -163,12 +163,13 @@ def probe_train(iters: int, batch: int, seq: int, examples: int) -> dict[str, An
             ),
             training_callback=losses,
         )
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     return {
         "blas": bound_blas_library(),
         "losses": losses.values,
         "step_seconds": losses.step_seconds,
         "seconds": round(elapsed, 3),
+        "cpu_seconds": round(cpu, 3),
         "iters": iters,
     }
 
