@@ -30,6 +30,7 @@ class ScreenEntry:
 # Each screen is its own mode, so switching keeps every screen's state (cursor, edits, charts).
 SCREENS: dict[str, ScreenEntry] = {
     "home": ScreenEntry("punie_tui.screens.home", "HomeScreen", "h", "Home", "The workspace at a glance"),
+    "label": ScreenEntry("punie_tui.screens.label", "LabelScreen", "l", "Label", "Label examples tool, direct or skip, one key each"),
 }
 
 
@@ -71,6 +72,8 @@ class PunieApp(App[None]):
 
     def on_mount(self) -> None:
         self.theme = self.user_settings.theme if self.user_settings.theme in self.available_themes else "textual-dark"
+        # Users remap any binding by its id (`label.tool = "k"`) in settings.toml's [keymap].
+        self.set_keymap(self.user_settings.keymap)
         self.switch_mode(self.start_screen)
 
     def action_show_screen(self, name: str) -> None:
