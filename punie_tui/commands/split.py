@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from punie_tui.commands.common import EXIT_OK, add_workspace_argument, fail, print_json, resolve_workspace
-from punie_tui.config import WorkspaceError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -26,6 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from punie_tui.config import WorkspaceError
     from punie_tui.core.labelled import open_labelled_datasets
     from punie_tui.core.split import SplitError, plan_split, write_split
 

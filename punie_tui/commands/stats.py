@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from punie_tui.commands.common import EXIT_OK, fail, print_json
-from punie_tui.config import WORKSPACE_FILE, Workspace, WorkspaceError, open_workspace
+
+if TYPE_CHECKING:
+    from punie_tui.config import Workspace
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +28,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _workspace_of(path: Path) -> Workspace:
     """The workspace holding `path`: the nearest folder with punie.toml, else the path's folder."""
+    from punie_tui.config import WORKSPACE_FILE, open_workspace
+
     start = path if path.is_dir() else path.parent
     for folder in (start, *start.parents):
         if (folder / WORKSPACE_FILE).exists():
@@ -48,6 +53,7 @@ def _tokenizer(model: str | None, workspace: Workspace) -> tuple[Path, bool]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from punie_tui.config import WorkspaceError
     from punie_tui.core.dataset import expand_paths
     from punie_tui.core.labelled import open_labelled_datasets
     from punie_tui.core.stats import merge_stats, session_stats

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from punie_tui.config import Workspace
 from punie_tui.core.summary import WorkspaceSummary, summarize_workspace
 from punie_tui.widgets.balance import BalanceGauge
 
+if TYPE_CHECKING:
+    from punie_tui.config import Workspace
 
-def _counts(counter) -> str:
-    return ", ".join(f"{name} {count}" for name, count in counter.most_common()) or "-"
+
+def _counts(counter, total: int) -> str:
+    """`name` alone when every record has it, else `name N`: short enough for 80 columns."""
+    return ", ".join(name if count == total else f"{name} {count}" for name, count in counter.most_common()) or "-"
 
 
 class HomeScreen(Screen[None]):
@@ -24,9 +29,9 @@ class HomeScreen(Screen[None]):
 
     DEFAULT_CSS = """
     HomeScreen #settings { height: auto; padding: 0 1; }
-    HomeScreen #files { height: auto; max-height: 60%; margin: 0 1; }
-    HomeScreen #lower { height: auto; margin: 1 1 0 1; }
-    HomeScreen #balance-box { width: 1fr; height: auto; }
+    HomeScreen #files { height: 1fr; margin: 0 1; }
+    HomeScreen #lower { height: auto; max-height: 10; margin: 1 1 0 1; }
+    HomeScreen #balance-box { width: 50; height: auto; }
     HomeScreen #runs { width: 1fr; height: auto; padding: 0 1; }
     """
     BINDINGS = [Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the workspace again")]
@@ -36,21 +41,19 @@ class HomeScreen(Screen[None]):
             super().__init__()
             self.summary = summary
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace | None) -> None:
         super().__init__()
         self.workspace = workspace
         self.summary: WorkspaceSummary | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll():
-            yield Static(self._settings_text(), id="settings")
+        with Vertical():
+            yield Static(self._settings_text() if self.workspace else f"Opening {self.app.root}...", id="settings")
             yield Static("Files", classes="section-title")
-            table = DataTable(id="files", cursor_type="row", zebra_stripes=True)
-            table.add_columns("file", "records", "broken", "shapes", "tool-call formats")
-            yield table
+            yield DataTable(id="files", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="lower"):
-                yield BalanceGauge(self.workspace.settings.label_target, id="balance-box")
+                yield BalanceGauge(id="balance-box")
                 yield Static("Runs: reading...", id="runs")
         yield Footer()
 
@@ -65,10 +68,18 @@ class HomeScreen(Screen[None]):
         )
 
     def on_mount(self) -> None:
+        if self.workspace is not None:
+            self.load_summary()
+
+    def workspace_opened(self, workspace: Workspace) -> None:
+        """Called by the app when the workspace it opened in the background is ready."""
+        self.workspace = workspace
+        self.query_one("#settings", Static).update(self._settings_text())
         self.load_summary()
 
     def action_refresh(self) -> None:
-        self.load_summary()
+        if self.workspace is not None:
+            self.load_summary()
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="workspace summary")
     def load_summary(self) -> None:
@@ -77,15 +88,16 @@ class HomeScreen(Screen[None]):
     def on_home_screen_summarized(self, message: Summarized) -> None:
         self.summary = summary = message.summary
         table = self.query_one("#files", DataTable)
-        table.clear()
+        table.clear(columns=True)
+        table.add_columns("file", "records", "broken", "shapes", "tool-call formats")
         for file in summary.files:
             name = str(file.path.relative_to(summary.root))
             if file.error:
                 table.add_row(name, "-", "-", file.error, "")
                 continue
             broken = f"[red]{file.broken}[/red]" if file.broken else "0"
-            table.add_row(name, str(file.records), broken, _counts(file.shapes), _counts(file.formats))
-        self.query_one(BalanceGauge).update_counts(summary.labels, summary.content)
+            table.add_row(name, str(file.records), broken, _counts(file.shapes, file.records), _counts(file.formats, file.records))
+        self.query_one(BalanceGauge).update_counts(summary.labels, summary.content, self.workspace.settings.label_target)
         runs = summary.runs
         self.query_one("#runs", Static).update(
             "[b]Runs[/b]\n" + ("\n".join(runs[-8:]) if runs else "[dim]none yet (runs/ is empty)[/dim]")

@@ -6,7 +6,7 @@ from collections import Counter
 
 from textual.widgets import Static
 
-_WIDTH = 30
+_WIDTH = 20
 
 
 def balance_text(labels: Counter[str], content: Counter[str], target: float) -> str:
@@ -27,7 +27,7 @@ def balance_text(labels: Counter[str], content: Counter[str], target: float) -> 
     colour = "green" if abs(off) <= 0.05 else "yellow" if abs(off) <= 0.15 else "red"
     lines = [
         f"[b]Balance[/b] [dim](by {source})[/dim]",
-        f"[{colour}]{bar}[/{colour}] {share:.0%} tool  (target {target:.0%})",
+        f"[{colour}]{bar}[/{colour}] {share:.0%} tool, target {target:.0%}",
         f"tool {tool}   direct {direct}   skip {labels['skip']}   unlabelled {labels['unlabelled']}",
     ]
     return "\n".join(lines)
@@ -38,9 +38,8 @@ class BalanceGauge(Static):
     BalanceGauge { height: auto; padding: 0 1; }
     """
 
-    def __init__(self, target: float, **kwargs) -> None:
+    def __init__(self, **kwargs) -> None:
         super().__init__("[b]Balance[/b]\n[dim]reading...[/dim]", **kwargs)
-        self.target = target
 
-    def update_counts(self, labels: Counter[str], content: Counter[str]) -> None:
-        self.update(balance_text(labels, content, self.target))
+    def update_counts(self, labels: Counter[str], content: Counter[str], target: float) -> None:
+        self.update(balance_text(labels, content, target))

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from punie_tui.app import PunieApp
-from punie_tui.config import UserSettings, open_workspace
+from punie_tui.config import open_workspace
 from punie_tui.core.dataset import load_dataset
 from punie_tui.core.labelled import open_labelled_datasets
-
-# Pilot tests are coroutines; anyio's pytest plugin (installed with httpx) runs them on asyncio.
-pytestmark = pytest.mark.anyio
+from punie_tui.locations import user_config_dir
 
 
-@pytest.fixture()
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def _app(root: Path, keymap: dict[str, str] | None = None) -> PunieApp:
-    return PunieApp(open_workspace(root), start_screen="label", user_settings=UserSettings(keymap=keymap or {}))
+def _app(root: Path) -> PunieApp:
+    return PunieApp(open_workspace(root), start_screen="label")
 
 
 async def _loaded(pilot) -> None:
@@ -106,7 +97,10 @@ async def test_a_recent_decision_can_be_reopened_and_changed(domain_workspace):
 
 
 async def test_keys_are_remapped_from_the_user_keymap(domain_workspace):
-    async with _app(domain_workspace, {"label.tool": "k", "label.direct": "j"}).run_test(size=(120, 36)) as pilot:
+    settings = user_config_dir() / "settings.toml"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text('[keymap]\n"label.tool" = "k"\n"label.direct" = "j"\n')
+    async with _app(domain_workspace).run_test(size=(120, 36)) as pilot:
         await _loaded(pilot)
         await pilot.press("k", "j", "t")
         assert [label.label for label in pilot.app.screen.session.labels[:3]] == ["tool", "direct", None]
@@ -123,9 +117,9 @@ async def test_save_writes_labels_and_quit_asks_only_while_unsaved(domain_worksp
     assert record.data["punie"]["label"] == "tool"
 
 
-def test_label_screen_snapshot(domain_workspace, snap_compare):
+def test_label_screen_snapshot(fixed_domain_workspace, snap_compare):
     async def label_a_few(pilot) -> None:
         await _loaded(pilot)
         await pilot.press("t", "d", "n")
 
-    assert snap_compare(_app(domain_workspace), terminal_size=(110, 34), run_before=label_a_few)
+    assert snap_compare(_app(fixed_domain_workspace), terminal_size=(110, 34), run_before=label_a_few)
