@@ -113,7 +113,7 @@ class LabelScreen(Screen[None]):
                 yield Static("", id="conversation")
             with Vertical(id="sidebar"):
                 yield Static("", id="progress")
-                yield BalanceGauge(self.workspace.settings.label_target)
+                yield BalanceGauge()
                 yield Static("", id="categories")
                 yield Static("[b]Recent decisions[/b] [dim](enter: change)[/dim]")
                 yield OptionList(id="recent")
@@ -201,7 +201,7 @@ class LabelScreen(Screen[None]):
             + (f"[yellow]{unsaved} decisions journaled, not saved (ctrl+s)[/yellow]" if unsaved else "[dim]all saved[/dim]")
         )
         self.sub_title = f"{session.done}/{total} labelled"
-        self.query_one(BalanceGauge).update_counts(session.label_counts, session.content_counts)
+        self.query_one(BalanceGauge).update_counts(session.label_counts, session.content_counts, self.workspace.settings.label_target)
         choices = self._category_choices(session, session.current)
         lines = ["[b]Categories[/b] [dim](keys 1-9, c: other)[/dim]"]
         lines += [f"{n}  {name}  {session.category_counts[name]}" for n, name in enumerate(choices, start=1)]
