@@ -7,7 +7,10 @@ decisions, any of which can be reopened and changed.
 
 from __future__ import annotations
 
+import gc
+
 from rich.console import Group
+from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -22,7 +25,7 @@ from punie_tui.config import Workspace
 from punie_tui.core.dataset import ExternalChangeError
 from punie_tui.core.labelled import Decision, LabelSession, open_labelled_datasets
 from punie_tui.core.labels import FILTER_HELP, disagrees
-from punie_tui.widgets.balance import BalanceGauge
+from punie_tui.widgets.balance import BalanceGauge, balance_text
 
 # Long tool results would make every redraw slow; the inspect screen shows whole records.
 MAX_TURN_CHARS = 4000
@@ -104,6 +107,8 @@ class LabelScreen(Screen[None]):
         self._shown: int | None = None
         self._prompt_mode = ""
         self._recent_items: list[int] = []
+        self._recent_shown: list[Decision] = []
+        self._texts: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -129,6 +134,9 @@ class LabelScreen(Screen[None]):
 
     def on_label_screen_loaded(self, message: Loaded) -> None:
         self.session = message.session
+        # A 100k-example session is millions of long-lived objects; without this, full garbage
+        # collections walk them all and stall a key press for a quarter of a second.
+        gc.freeze()
         for problem in self.session.problems:
             self.notify(str(problem), title="Label journal", severity="warning", timeout=10)
         for path, error in self.session.errors.items():
@@ -139,6 +147,7 @@ class LabelScreen(Screen[None]):
     def on_unmount(self) -> None:
         if self.session is not None:
             self.session.close()
+            gc.unfreeze()
 
     def has_unsaved_changes(self) -> bool:
         """Decisions that are journaled (safe) but not yet written into the dataset files."""
@@ -166,11 +175,16 @@ class LabelScreen(Screen[None]):
             return sorted(c for c, n in session.category_counts.items() if n > 0 and c not in direct)[:9]
         return list(direct)
 
+    def _update(self, selector: str, markup: str) -> None:
+        """Update a Static only when its text changed: every update costs a layout pass."""
+        if self._texts.get(selector) != markup:
+            self._texts[selector] = markup
+            self.query_one(selector, Static).update(markup)
+
     def _show_example(self, session: LabelSession, item: int | None) -> None:
-        meta = self.query_one("#meta", Static)
         conversation = self.query_one("#conversation", Static)
         if item is None:
-            meta.update(f"[b]No example matches[/b] the filter '{session.filter_text}'. Press / to change it.")
+            self._update("#meta", f"[b]No example matches[/b] the filter '{escape(session.filter_text)}'. Press / to change it.")
             conversation.update("")
             self._shown = None
             return
@@ -178,16 +192,12 @@ class LabelScreen(Screen[None]):
         state = label.label or "unlabelled"
         if disagrees(label.label, suggestion):
             state += f"  [red]disagrees with the content ({suggestion})[/red]"
-        lines = Text.assemble(
-            (session.location(item), "bold"),
-            f"   {session.position + 1}/{len(session.view)}",
-            f" (filter: {session.filter_text})" if session.filter_text else "",
-        )
-        extra = Text.from_markup(
-            f"\nlabel: [b]{state}[/b]   suggested: {suggestion or '-'}   category: {label.category or '-'}"
-            + (f"\n[yellow]⚑ flagged[/yellow] {label.note}" if label.flag else "")
-        )
-        meta.update(Text.assemble(lines, extra))
+        where = f" (filter: {escape(session.filter_text)})" if session.filter_text else ""
+        self._update("#meta", (
+            f"[b]{escape(session.location(item))}[/b]   {session.position + 1}/{len(session.view)}{where}\n"
+            f"label: [b]{state}[/b]   suggested: {suggestion or '-'}   category: {escape(label.category or '-')}"
+            + (f"\n[yellow]⚑ flagged[/yellow] {escape(label.note)}" if label.flag else "")
+        ))
         if item != self._shown:
             conversation.update(Group(*(_turn_text(turn) for turn in session.record(item).turns())))
             self.query_one("#example", VerticalScroll).scroll_home(animate=False)
@@ -196,25 +206,26 @@ class LabelScreen(Screen[None]):
     def _show_sidebar(self, session: LabelSession) -> None:
         total = len(session.items)
         unsaved = len(session.pending)
-        self.query_one("#progress", Static).update(
+        self._update("#progress", (
             f"[b]Progress[/b] {session.done}/{total} labelled\n"
             + (f"[yellow]{unsaved} decisions journaled, not saved (ctrl+s)[/yellow]" if unsaved else "[dim]all saved[/dim]")
-        )
-        self.sub_title = f"{session.done}/{total} labelled"
-        self.query_one(BalanceGauge).update_counts(session.label_counts, session.content_counts, self.workspace.settings.label_target)
+        ))
+        self._update("BalanceGauge", balance_text(session.label_counts, session.content_counts, self.workspace.settings.label_target))
         choices = self._category_choices(session, session.current)
         lines = ["[b]Categories[/b] [dim](keys 1-9, c: other)[/dim]"]
-        lines += [f"{n}  {name}  {session.category_counts[name]}" for n, name in enumerate(choices, start=1)]
+        lines += [f"{n}  {escape(name)}  {session.category_counts[name]}" for n, name in enumerate(choices, start=1)]
         if not choices:
             lines.append("[dim]no tool categories yet: press c to name one[/dim]")
         others = sorted(c for c, k in session.category_counts.items() if k > 0 and c not in choices)
-        lines += [f"·  {name}  {session.category_counts[name]}" for name in others]
-        self.query_one("#categories", Static).update("\n".join(lines))
-        recent = self.query_one("#recent", OptionList)
+        lines += [f"·  {escape(name)}  {session.category_counts[name]}" for name in others]
+        self._update("#categories", "\n".join(lines))
         decisions = session.recent(10)
-        self._recent_items = [d.item for d in decisions]
-        recent.clear_options()
-        recent.add_options(Option(f"{session.location(d.item)}  {_describe(d)}") for d in decisions)
+        if decisions != self._recent_shown:
+            self._recent_shown = decisions
+            self._recent_items = [d.item for d in decisions]
+            recent = self.query_one("#recent", OptionList)
+            recent.clear_options()
+            recent.add_options(Option(f"{session.location(d.item)}  {_describe(d)}") for d in decisions)
 
     # Actions ------------------------------------------------------------------------------------
 
