@@ -10,6 +10,7 @@ import pytest
 from punie_tui.config import open_workspace
 from punie_tui.core.dataset import load_dataset, load_datasets
 from punie_tui.core.demo import bundled_data_dir
+from punie_tui.core.labels import Label, with_label
 from punie_tui.core.tokens import (
     HFEngine,
     TiktokenEngine,
@@ -142,17 +143,19 @@ def test_a_tokenizer_tiktoken_cannot_express_falls_back_to_hf(tmp_path):
 
 
 def test_a_warm_recount_comes_from_the_cache_without_the_tokenizer(bpe_dir, tmp_path):
-    records = load_dataset(FIXTURE).records
-    first = count_tokens(records, bpe_dir, tmp_path / ".punie")
-    again = count_tokens(records, bpe_dir, tmp_path / ".punie")
-    assert (again.engine, again.cached, again.counts) == ("cache", len(records), first.counts)
-    # Labelling does not change what is counted; editing an example does.
-    edited = json.loads(records[0].raw)
-    edited["punie"] = {"label": "tool"}
-    records[0].data = edited
-    assert count_tokens(records, bpe_dir, tmp_path / ".punie").cached == len(records)
+    dataset = load_dataset(FIXTURE)
+    first = count_tokens(dataset.records, bpe_dir, tmp_path / ".punie")
+    again = count_tokens(dataset.records, bpe_dir, tmp_path / ".punie")
+    assert (again.engine, again.cached, again.counts) == ("cache", 66, first.counts)
+    # Labelling changes the line but not what is counted; editing the example does.
+    dataset.replace(0, with_label(dataset.records[0].data, Label("tool")))
+    assert count_tokens(dataset.records, bpe_dir, tmp_path / ".punie").cached == 66
+    edited = json.loads(dataset.records[0].raw)
     edited["messages"][1]["content"] += " more words"
-    assert count_tokens(records, bpe_dir, tmp_path / ".punie").cached == len(records) - 1
+    dataset.replace(0, edited)
+    recount = count_tokens(dataset.records, bpe_dir, tmp_path / ".punie")
+    assert recount.cached == 65
+    assert recount.counts[0] > first.counts[0]
 
 
 def test_stats_json_has_the_documented_shape(domain_workspace, bpe_dir):
