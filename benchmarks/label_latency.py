@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -119,6 +120,7 @@ def main() -> None:
         start = time.perf_counter()
         write_workspace(root, EXAMPLES)
         size = (root / "examples.jsonl").stat().st_size / 1e6
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times grow with it)")
         print(f"generated {EXAMPLES} examples ({size:.0f} MB) in {time.perf_counter() - start:.1f} s")
         asyncio.run(measure(root))
 

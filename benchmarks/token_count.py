@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -95,6 +96,7 @@ def main() -> None:
         cold = timed("punie count_tokens, cold (render + check + count + cache write)", lambda: count_tokens(records, args.model, cache), rows)
         warm = timed("punie count_tokens, warm (cache)", lambda: count_tokens(records, args.model, cache), rows)
 
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times grow with it)")
     print(f"{EXAMPLES} examples, tokenizer {args.model}, {sum(by_hf_batch)} tokens in all")
     width = max(len(label) for label, _ in rows)
     single = dict(rows)["HF one at a time (tokenizer(text) per example)"]

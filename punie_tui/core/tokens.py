@@ -151,6 +151,12 @@ def _normalizer(spec: dict[str, Any] | None) -> str | None:
     raise ValueError(f"normalizer {spec.get('type')!r} has no tiktoken equivalent")
 
 
+def _chunks(texts: Sequence[str], size: int = 1000) -> list[list[str]]:
+    # Only lengths are kept: encoding 100k long examples at once would hold every token id
+    # (gigabytes) before the first length is taken.
+    return [list(texts[i : i + size]) for i in range(0, len(texts), size)]
+
+
 @dataclass
 class TiktokenEngine:
     """tiktoken over a byte-level BPE: merge order as ranks, added tokens as specials."""
@@ -163,7 +169,10 @@ class TiktokenEngine:
     def count(self, texts: Sequence[str]) -> list[int]:
         if self.normalizer:
             texts = [unicodedata.normalize(self.normalizer, text) for text in texts]
-        return [len(ids) for ids in self.encoding.encode_batch(list(texts), allowed_special="all")]
+        counts: list[int] = []
+        for chunk in _chunks(texts):
+            counts.extend(len(ids) for ids in self.encoding.encode_batch(chunk, allowed_special="all"))
+        return counts
 
 
 @dataclass
@@ -175,8 +184,11 @@ class HFEngine:
     name = "hf"
 
     def count(self, texts: Sequence[str]) -> list[int]:
-        encodings = self.tokenizer.backend_tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
-        return [len(encoding.ids) for encoding in encodings]
+        backend = self.tokenizer.backend_tokenizer
+        counts: list[int] = []
+        for chunk in _chunks(texts):
+            counts.extend(len(e.ids) for e in backend.encode_batch_fast(chunk, add_special_tokens=False))
+        return counts
 
 
 def build_tiktoken(tokenizer_json: dict[str, Any]) -> TiktokenEngine:
