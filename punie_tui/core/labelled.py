@@ -238,8 +238,14 @@ class LabelSession:
             self.position = max(0, min(len(self.view) - 1, self.position + step))
         return self.current
 
+    def first_unlabelled(self) -> int:
+        """The first example without a label (the first example when all have one)."""
+        return next((i for i, label in enumerate(self.labels) if label.label is None), 0)
+
     def goto(self, item: int) -> None:
         """Show one example, leaving the filter when it hides that example."""
+        if not 0 <= item < len(self.items):
+            return
         if item not in self.view:
             self.view = list(range(len(self.items)))
             self.filter_text = ""

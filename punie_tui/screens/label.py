@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList, Static
@@ -41,7 +41,12 @@ def _turn_text(turn: dict) -> Text:
     body = content if isinstance(content, str) else "" if content is None else str(content)
     if len(body) > MAX_TURN_CHARS:
         body = body[:MAX_TURN_CHARS] + f"\n… {len(body) - MAX_TURN_CHARS} more characters"
-    text.append(body)
+    if role == "system":
+        # The same prompt heads every example; one dim line keeps the turns that differ in view.
+        first = body.strip().splitlines()[0] if body.strip() else ""
+        text.append(first[:100] + ("…" if len(body.strip()) > len(first[:100]) else ""), style="dim")
+    else:
+        text.append(body)
     for call in turn.get("tool_calls") or []:
         function = call.get("function", call) if isinstance(call, dict) else call
         text.append(f"\n→ tool call {function}", style="yellow")
@@ -69,10 +74,10 @@ class LabelScreen(Screen[None]):
     LabelScreen #main { height: 1fr; }
     LabelScreen #example { width: 1fr; padding: 0 1; }
     LabelScreen #meta { height: auto; margin-bottom: 1; }
-    LabelScreen #sidebar { width: 46; padding: 0 1; border-left: solid $primary-background; }
+    LabelScreen #sidebar { width: 40%; max-width: 46; min-width: 30; padding: 0 1; border-left: solid $primary-background; }
     LabelScreen #progress, LabelScreen #categories { height: auto; margin-bottom: 1; }
     LabelScreen BalanceGauge { padding: 0; margin-bottom: 1; }
-    LabelScreen #recent { height: 1fr; border: none; padding: 0; }
+    LabelScreen #recent { height: auto; max-height: 12; border: none; padding: 0; }
     LabelScreen #prompt { dock: bottom; display: none; }
     LabelScreen #prompt.open { display: block; }
     """
@@ -116,7 +121,7 @@ class LabelScreen(Screen[None]):
             with VerticalScroll(id="example"):
                 yield Static("Reading the workspace…", id="meta")
                 yield Static("", id="conversation")
-            with Vertical(id="sidebar"):
+            with VerticalScroll(id="sidebar"):
                 yield Static("", id="progress")
                 yield BalanceGauge()
                 yield Static("", id="categories")
@@ -134,6 +139,8 @@ class LabelScreen(Screen[None]):
 
     def on_label_screen_loaded(self, message: Loaded) -> None:
         self.session = message.session
+        # Pick up where the last session stopped: the first example still unlabelled.
+        self.session.goto(self.session.first_unlabelled())
         # A 100k-example session is millions of long-lived objects; without this, full garbage
         # collections walk them all and stall a key press for a quarter of a second.
         gc.freeze()
@@ -184,7 +191,10 @@ class LabelScreen(Screen[None]):
     def _show_example(self, session: LabelSession, item: int | None) -> None:
         conversation = self.query_one("#conversation", Static)
         if item is None:
-            self._update("#meta", f"[b]No example matches[/b] the filter '{escape(session.filter_text)}'. Press / to change it.")
+            self._update("#meta", (
+                f"[b]No example matches[/b] the filter '{escape(session.filter_text)}'. Press / to change it."
+                if session.items else "[b]No examples[/b] in this workspace's JSONL files."
+            ))
             conversation.update("")
             self._shown = None
             return
@@ -208,7 +218,7 @@ class LabelScreen(Screen[None]):
         unsaved = len(session.pending)
         self._update("#progress", (
             f"[b]Progress[/b] {session.done}/{total} labelled\n"
-            + (f"[yellow]{unsaved} decisions journaled, not saved (ctrl+s)[/yellow]" if unsaved else "[dim]all saved[/dim]")
+            + (f"[yellow]{unsaved} decision{'s' if unsaved != 1 else ''} journaled, not saved (ctrl+s)[/yellow]" if unsaved else "[dim]all saved[/dim]")
         ))
         self._update("BalanceGauge", balance_text(session.label_counts, session.content_counts, self.workspace.settings.label_target))
         choices = self._category_choices(session, session.current)

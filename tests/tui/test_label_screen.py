@@ -117,6 +117,23 @@ async def test_save_writes_labels_and_quit_asks_only_while_unsaved(domain_worksp
     assert record.data["punie"]["label"] == "tool"
 
 
+async def test_reopening_resumes_at_the_first_unlabelled_example(domain_workspace):
+    session = open_labelled_datasets(open_workspace(domain_workspace))
+    for item in range(3):
+        session.set_label(item, "direct")
+    session.close()
+    async with _app(domain_workspace).run_test(size=(120, 36)) as pilot:
+        await _loaded(pilot)
+        assert pilot.app.screen.session.current == 3
+
+
+async def test_a_workspace_without_examples_says_so(tmp_path):
+    async with _app(tmp_path).run_test(size=(120, 36)) as pilot:
+        await _loaded(pilot)
+        await pilot.press("t", "n", "backspace")
+        assert "No examples" in str(pilot.app.screen.query_one("#meta").render())
+
+
 def test_label_screen_snapshot(fixed_domain_workspace, snap_compare):
     async def label_a_few(pilot) -> None:
         await _loaded(pilot)
