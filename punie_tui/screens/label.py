@@ -18,13 +18,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
+from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from punie_tui.config import Workspace
 from punie_tui.core.dataset import ExternalChangeError
 from punie_tui.core.labelled import Decision, LabelSession, open_labelled_datasets
-from punie_tui.core.labels import FILTER_HELP, disagrees
+from punie_tui.core.formats import FORMATS
+from punie_tui.core.labels import FILTER_HELP, LABELS, disagrees
 from punie_tui.widgets.balance import BalanceGauge, balance_text
 
 # Long tool results would make every redraw slow; the inspect screen shows whole records.
@@ -284,14 +286,19 @@ class LabelScreen(Screen[None]):
         if self.session.labels[item].flag:
             self._decided(self.session.set_flag(item, False), advance=False)
         else:
-            self._open_prompt("note", "Note for the flag (enter: flag, escape: cancel)", "")
+            self._open_prompt("note", "Note for the flag (enter: flag, escape: cancel)", "", [])
 
     def action_new_category(self) -> None:
         if self.session.current is not None:
-            self._open_prompt("category", "Category for this example (empty: none)", self.session.labels[self.session.current].category or "")
+            known = sorted({*self.workspace.settings.direct_categories, *self.session.category_counts})
+            label = self.session.labels[self.session.current]
+            self._open_prompt("category", "Category for this example (empty: none)", label.category or "", known)
 
     def action_open_filter(self) -> None:
-        self._open_prompt("filter", FILTER_HELP, self.session.filter_text)
+        terms = ["unlabelled", "labelled", "flagged", "disagrees", *LABELS]
+        terms += [f"category:{name}" for name in sorted(self.session.category_counts)]
+        terms += [f"format:{name}" for name in (*FORMATS, "none")]
+        self._open_prompt("filter", FILTER_HELP, self.session.filter_text, terms)
 
     def action_save(self) -> None:
         try:
@@ -302,10 +309,11 @@ class LabelScreen(Screen[None]):
         self.notify(f"Saved {len(written)} file(s): " + ", ".join(p.name for p in written) if written else "Nothing to save")
         self.refresh_view()
 
-    def _open_prompt(self, mode: str, placeholder: str, value: str) -> None:
+    def _open_prompt(self, mode: str, placeholder: str, value: str, suggestions: list[str]) -> None:
         prompt = self.query_one("#prompt", Input)
         self._prompt_mode = mode
         prompt.placeholder = placeholder
+        prompt.suggester = SuggestFromList(suggestions, case_sensitive=False)
         prompt.value = value
         prompt.add_class("open")
         prompt.focus()

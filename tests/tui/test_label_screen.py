@@ -140,3 +140,12 @@ def test_label_screen_snapshot(fixed_domain_workspace, snap_compare):
         await pilot.press("t", "d", "n")
 
     assert snap_compare(_app(fixed_domain_workspace), terminal_size=(110, 34), run_before=label_a_few)
+
+
+async def test_the_filter_field_completes_terms(domain_workspace):
+    async with _app(domain_workspace).run_test(size=(120, 36)) as pilot:
+        await _loaded(pilot)
+        await pilot.press("slash", *"form", "right", "enter")
+        session = pilot.app.screen.session
+        assert session.filter_text == "format:qwen25-json"
+        assert session.view == []

@@ -135,11 +135,16 @@ def test_tiktoken_is_refused_where_its_merge_rule_differs_from_hf():
     assert "differed" in reason
 
 
-def test_a_tokenizer_tiktoken_cannot_express_falls_back_to_hf(tmp_path):
-    tokenizer = load_hf_tokenizer(_train_tokenizer(tmp_path / "meta", "metaspace"))
+def test_a_tokenizer_tiktoken_cannot_express_falls_back_to_hf_with_exact_counts(tmp_path):
+    folder = _train_tokenizer(tmp_path / "meta", "metaspace")
+    tokenizer = load_hf_tokenizer(folder)
     engine, reason = pick_engine(tokenizer, ["hello world"])
     assert isinstance(engine, HFEngine)
     assert "cannot express" in reason
+    records = load_dataset(FIXTURE).records
+    result = count_tokens(records, folder, None)
+    assert result.engine == "hf"
+    assert result.counts == [_hf_reference(tokenizer, r) for r in records]
 
 
 def test_a_warm_recount_comes_from_the_cache_without_the_tokenizer(bpe_dir, tmp_path):
