@@ -185,10 +185,14 @@ class LabelScreen(Screen[None]):
         return list(direct)
 
     def _update(self, selector: str, markup: str) -> None:
-        """Update a Static only when its text changed: every update costs a layout pass."""
-        if self._texts.get(selector) != markup:
+        """Update a Static only when its text changed, and lay the screen out again only when its
+        lines changed length: a layout pass costs more than the rest of a key press."""
+        old = self._texts.get(selector)
+        if old != markup:
             self._texts[selector] = markup
-            self.query_one(selector, Static).update(markup)
+            shape = [len(line) for line in markup.split("\n")]
+            same_shape = old is not None and shape == [len(line) for line in old.split("\n")]
+            self.query_one(selector, Static).update(markup, layout=not same_shape)
 
     def _show_example(self, session: LabelSession, item: int | None) -> None:
         conversation = self.query_one("#conversation", Static)
