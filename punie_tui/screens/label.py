@@ -8,6 +8,7 @@ decisions, any of which can be reopened and changed.
 from __future__ import annotations
 
 import gc
+import json
 
 from rich.console import Group
 from rich.markup import escape
@@ -24,8 +25,8 @@ from textual.widgets.option_list import Option
 
 from punie_tui.config import Workspace
 from punie_tui.core.dataset import ExternalChangeError
-from punie_tui.core.labelled import Decision, LabelSession, open_labelled_datasets
 from punie_tui.core.formats import FORMATS
+from punie_tui.core.labelled import Decision, LabelSession, open_labelled_datasets
 from punie_tui.core.labels import FILTER_HELP, LABELS, disagrees
 from punie_tui.widgets.balance import BalanceGauge, balance_text
 
@@ -51,7 +52,7 @@ def _turn_text(turn: dict) -> Text:
         text.append(body)
     for call in turn.get("tool_calls") or []:
         function = call.get("function", call) if isinstance(call, dict) else call
-        text.append(f"\n→ tool call {function}", style="yellow")
+        text.append(f"\n→ tool call {json.dumps(function, ensure_ascii=False, default=str)}", style="yellow")
     text.append("\n")
     return text
 
@@ -146,8 +147,11 @@ class LabelScreen(Screen[None]):
         # A 100k-example session is millions of long-lived objects; without this, full garbage
         # collections walk them all and stall a key press for a quarter of a second.
         gc.freeze()
-        for problem in self.session.problems:
+        problems = self.session.problems
+        for problem in problems[:3]:
             self.notify(str(problem), title="Label journal", severity="warning", timeout=10)
+        if len(problems) > 3:
+            self.notify(f"and {len(problems) - 3} more (punie-tui stats lists them all)", title="Label journal", severity="warning", timeout=10)
         for path, error in self.session.errors.items():
             self.notify(error, title=f"{path.name} not read", severity="error", timeout=10)
         self.refresh_view()
