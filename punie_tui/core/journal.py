@@ -79,6 +79,11 @@ def parse_entry(text: str, line_no: int) -> Entry:
     return Entry(op, file, line, digest, before, after, str(value.get("at", "")), line_no)
 
 
+# fdatasync skips timestamps but still flushes the new length of an appended file; macOS has
+# only fsync.
+_sync = getattr(os, "fdatasync", os.fsync)
+
+
 class Journal:
     """Append-only journal file of one workspace."""
 
@@ -107,7 +112,7 @@ class Journal:
         handle = self._open()
         handle.write(entry.to_bytes())
         handle.flush()
-        os.fsync(handle.fileno())
+        _sync(handle.fileno())
 
     def _open(self) -> IO[bytes]:
         if self._handle is None:
