@@ -94,6 +94,7 @@ def test_written_files_are_what_mlx_lm_reads(domain_workspace, tmp_path):
     assert (len(train), len(valid), len(test)) == (53, 13, 0)
 
 
+@pytest.mark.slow
 def test_split_command_writes_the_parts_and_refuses_inside_the_workspace(domain_workspace, tmp_path):
     out = tmp_path / "split"
     cmd = [sys.executable, "-m", "punie_tui", "split", str(domain_workspace), "--out", str(out), "--valid", "0.2", "--json"]

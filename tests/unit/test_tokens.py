@@ -163,6 +163,7 @@ def test_a_warm_recount_comes_from_the_cache_without_the_tokenizer(bpe_dir, tmp_
     assert recount.counts[0] > first.counts[0]
 
 
+@pytest.mark.slow
 def test_stats_json_has_the_documented_shape(domain_workspace, bpe_dir):
     import subprocess
     import sys
