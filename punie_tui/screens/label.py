@@ -117,6 +117,7 @@ class LabelScreen(Screen[None]):
         self._recent_items: list[int] = []
         self._recent_shown: list[Decision] = []
         self._texts: dict[str, str] = {}
+        self._sidebar_pending = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -178,7 +179,10 @@ class LabelScreen(Screen[None]):
         if session is None:
             return
         self._show_example(session, session.current)
-        self._show_sidebar(session)
+        # The next example is drawn first; the sidebar follows one frame later, once per burst.
+        if not self._sidebar_pending:
+            self._sidebar_pending = True
+            self.call_after_refresh(self._show_sidebar, session)
 
     def _category_choices(self, session: LabelSession, item: int | None) -> list[str]:
         """The categories keys 1..9 choose for this example: direct ones, or the free tool ones."""
@@ -224,6 +228,7 @@ class LabelScreen(Screen[None]):
             self._shown = item
 
     def _show_sidebar(self, session: LabelSession) -> None:
+        self._sidebar_pending = False
         total = len(session.items)
         unsaved = len(session.pending)
         self._update("#progress", (
