@@ -164,10 +164,18 @@ def test_a_warm_recount_comes_from_the_cache_without_the_tokenizer(bpe_dir, tmp_
 
 
 @pytest.mark.slow
-def test_stats_json_has_the_documented_shape(domain_workspace, bpe_dir):
+def test_stats_json_has_the_documented_shape_and_counts_pending_labels(domain_workspace, bpe_dir):
     import subprocess
     import sys
 
+    from punie_tui.core.labelled import open_labelled_datasets
+
+    # Journaled, not saved: stats must still see them.
+    session = open_labelled_datasets(open_workspace(domain_workspace))
+    session.set_label(0, "tool")
+    session.set_label(1, "skip")
+    session.set_category(1, "how-to")
+    session.close()
     done = subprocess.run(
         [sys.executable, "-m", "punie_tui", "stats", str(domain_workspace), "--json", "--model", str(bpe_dir)],
         capture_output=True, text=True, check=True,
@@ -175,7 +183,8 @@ def test_stats_json_has_the_documented_shape(domain_workspace, bpe_dir):
     stats = json.loads(done.stdout)
     assert list(stats) == ["records", "labels", "content", "categories", "formats", "tokens", "over_max_seq"]
     assert stats["records"] == 66
-    assert stats["labels"] == {"tool": 0, "direct": 0, "skip": 0, "unlabelled": 66}
+    assert stats["labels"] == {"tool": 1, "direct": 0, "skip": 1, "unlabelled": 64}
+    assert stats["categories"] == {"how-to": 1}
     assert stats["content"] == {"tool": 16, "direct": 50}
     assert stats["formats"] == {"json-fence": 16}
     assert list(stats["tokens"]) == ["total", "min", "median", "p95", "max"]
@@ -185,3 +194,22 @@ def test_stats_json_has_the_documented_shape(domain_workspace, bpe_dir):
     assert stats["tokens"]["max"] == max(expected)
     max_seq = open_workspace(domain_workspace).settings.max_seq_length
     assert stats["over_max_seq"] == sum(n > max_seq for n in expected)
+
+
+@pytest.mark.slow
+def test_stats_adds_up_several_paths_and_marks_the_bundled_tokenizer_approximate(domain_workspace, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    if not (bundled_data_dir() / "tokenizer" / "tokenizer.json").exists():
+        pytest.skip("the demo tokenizer (data/tokenizer/) is not in this checkout yet")
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(domain_workspace / "domain_examples.jsonl", other / "copy.jsonl")
+    done = subprocess.run(
+        [sys.executable, "-m", "punie_tui", "stats", str(domain_workspace), str(other / "copy.jsonl"), "--json"],
+        capture_output=True, text=True, check=True,
+    )
+    assert json.loads(done.stdout)["records"] == 132
+    assert "token counts are approximate" in done.stderr
