@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if left_out:
         print(f"left out: {left_out}")
     if split.duplicate_rows:
-        print(f"{split.duplicate_rows} duplicate rows kept with their original on one side")
+        rows = "row" if split.duplicate_rows == 1 else "rows"
+        print(f"{split.duplicate_rows} duplicate {rows} kept on the same side as the example they copy")
     print(f"wrote {', '.join(path.name for path in written)} in {out}")
     return EXIT_OK
