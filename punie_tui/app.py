@@ -35,6 +35,7 @@ class ScreenEntry:
 SCREENS: dict[str, ScreenEntry] = {
     "home": ScreenEntry("punie_tui.screens.home", "HomeScreen", "h", "Home", "The workspace at a glance"),
     "inspect": ScreenEntry("punie_tui.screens.inspect", "InspectScreen", "i", "Inspect", "Find and fix broken tool calls"),
+    "label": ScreenEntry("punie_tui.screens.label", "LabelScreen", "l", "Label", "Label examples tool, direct or skip, one key each"),
 }
 
 
@@ -109,6 +110,8 @@ class PunieApp(App[None]):
         self.user_settings = user_settings
         if user_settings.theme in self.available_themes:
             self.theme = user_settings.theme
+        # Users remap any binding by its id (`"label.tool" = "k"`) in settings.toml's [keymap].
+        self.set_keymap(user_settings.keymap)
         home = self._screen_stacks.get("home")
         if home:
             home[0].workspace_opened(workspace)
