@@ -145,7 +145,7 @@ class PunieApp(App[None]):
                 self.exit()
 
         self.push_screen(
-            ConfirmDialog(f"Unsaved changes in: {', '.join(unsaved)}.\nQuit and lose them?", yes="Quit", no="Stay"),
+            ConfirmDialog(f"Unsaved changes in: {', '.join(unsaved)}.\nQuit without saving?", yes="Quit", no="Stay"),
             decided,
         )
 
