@@ -32,9 +32,10 @@ REEXEC_MARKER_ENV = "PUNIE_BLAS_REEXEC"
 INSTALL_COMMAND = "sudo apt-get install libopenblas0-pthread"
 
 # Speed-ups measured by benchmarks/blas.py on a 2-core x86_64 machine, reference BLAS vs OpenBLAS:
-# the low ends while other jobs shared the cores, the high ends on an idle machine.
+# the low ends while other jobs shared the cores; training is the demo model's LoRA steps (4-7x)
+# and those of a 4-layer, 256-wide Qwen2 (6-8x).
 MEASURED_MATMUL_SPEEDUP = (10, 50)
-MEASURED_TRAINING_SPEEDUP = (5, 8)
+MEASURED_TRAINING_SPEEDUP = (4, 8)
 
 # Debian and Ubuntu put each OpenBLAS flavour in its own folder; the plain path is the
 # alternatives-managed default. pthread first: it is the flavour that scales best for MLX.

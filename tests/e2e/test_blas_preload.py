@@ -103,7 +103,7 @@ def test_home_screen_says_how_to_get_the_faster_library_when_none_is_found(tmp_p
         screen = app.wait_for("Balance")
         unwrapped = " ".join(" ".join(line.strip("▊▎ ").split()) for line in screen.splitlines())
         assert "slow reference BLAS" in unwrapped
-        assert "training runs 5-8x faster" in unwrapped
+        assert "training runs 4-8x faster" in unwrapped
         assert "sudo apt-get install libopenblas0-pthread" in unwrapped
         app.press("C-q")
         assert "EXITED 0" in app.wait_for("EXITED")

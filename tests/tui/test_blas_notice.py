@@ -35,7 +35,7 @@ async def test_notice_names_the_speed_up_and_install_command_when_no_library_is_
         notices = app.screen.query(BlasNotice)
         assert len(notices) == 1 and notices.first().display
         text = str(notices.first().render())
-        assert "training runs 5-8x faster" in text
+        assert "training runs 4-8x faster" in text
         assert "sudo apt-get install libopenblas0-pthread" in text
 
 

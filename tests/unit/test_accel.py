@@ -153,7 +153,7 @@ def test_off_switch_means_no_reexec(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_notice_names_the_measured_factor_and_the_install_command() -> None:
     text = accel.install_notice(status(optimized=None))
-    assert "training runs 5-8x faster" in text
+    assert "training runs 4-8x faster" in text
     assert "sudo apt-get install libopenblas0-pthread" in text
 
 
