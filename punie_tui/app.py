@@ -35,6 +35,7 @@ class ScreenEntry:
 SCREENS: dict[str, ScreenEntry] = {
     "home": ScreenEntry("punie_tui.screens.home", "HomeScreen", "h", "Home", "The workspace at a glance"),
     "inspect": ScreenEntry("punie_tui.screens.inspect", "InspectScreen", "i", "Inspect", "Find and fix broken tool calls"),
+    "label": ScreenEntry("punie_tui.screens.label", "LabelScreen", "l", "Label", "Label examples tool, direct or skip, one key each"),
     "chat": ScreenEntry("punie_tui.screens.chat", "ChatScreen", "c", "Chat", "Spot-check a model's tool loop with real tools"),
     "evaluate": ScreenEntry("punie_tui.screens.evaluate", "EvalScreen", "e", "Eval", "Compare models, adapters and checkpoints on tool-vs-direct queries"),
 }
@@ -111,6 +112,8 @@ class PunieApp(App[None]):
         self.user_settings = user_settings
         if user_settings.theme in self.available_themes:
             self.theme = user_settings.theme
+        # Users remap any binding by its id (`"label.tool" = "k"`) in settings.toml's [keymap].
+        self.set_keymap(user_settings.keymap)
         home = self._screen_stacks.get("home")
         if home:
             home[0].workspace_opened(workspace)
@@ -144,7 +147,7 @@ class PunieApp(App[None]):
                 self.exit()
 
         self.push_screen(
-            ConfirmDialog(f"Unsaved changes in: {', '.join(unsaved)}.\nQuit and lose them?", yes="Quit", no="Stay"),
+            ConfirmDialog(f"Unsaved changes in: {', '.join(unsaved)}.\nQuit without saving?", yes="Quit", no="Stay"),
             decided,
         )
 

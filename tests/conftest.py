@@ -6,6 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from punie_tui.core.accel import preload_in_process
+
+# MLX run inside the test process gets the optimized BLAS as punie's own processes do (Linux; see
+# core/accel.py): before any test imports MLX.
+preload_in_process()
+
 REPO = Path(__file__).resolve().parents[1]
 PUNIE_DATA = REPO.parent / "shared" / "punie-data"
 
@@ -40,3 +46,13 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     home = tmp_path_factory.mktemp("xdg")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
+@pytest.fixture()
+def domain_workspace(tmp_path: Path) -> Path:
+    """A copy of tests/fixtures/domain_ws: 66 real examples (16 tool, 50 direct), batch size 4."""
+    import shutil
+
+    target = tmp_path / "domain_ws"
+    shutil.copytree(REPO / "tests" / "fixtures" / "domain_ws", target, ignore=shutil.ignore_patterns("README.md"))
+    return target
