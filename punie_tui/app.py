@@ -108,7 +108,18 @@ class PunieApp(App[None]):
         yield from super().get_system_commands(screen)
         for name, entry in SCREENS.items():
             yield SystemCommand(f"Go to {entry.title}", f"{entry.help} ({entry.key})", lambda n=name: self.action_show_screen(n))
-        yield SystemCommand("Toggle light/dark", "Switch between light and dark themes", self.action_toggle_dark)
+        # Every key binding of the current screen and its widgets is also a palette command.
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(
+                binding.description,
+                f"{binding.tooltip or binding.description} ({key})",
+                lambda node=active.node, action=binding.action: self.run_action(action, node),
+            )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # One place for worker failures: a message instead of a crashed app.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
@@ -15,8 +15,9 @@ from punie_tui.core.summary import WorkspaceSummary, summarize_workspace
 from punie_tui.widgets.balance import BalanceGauge
 
 
-def _counts(counter) -> str:
-    return ", ".join(f"{name} {count}" for name, count in counter.most_common()) or "-"
+def _counts(counter, total: int) -> str:
+    """`name` alone when every record has it, else `name N`: short enough for 80 columns."""
+    return ", ".join(name if count == total else f"{name} {count}" for name, count in counter.most_common()) or "-"
 
 
 class HomeScreen(Screen[None]):
@@ -24,9 +25,9 @@ class HomeScreen(Screen[None]):
 
     DEFAULT_CSS = """
     HomeScreen #settings { height: auto; padding: 0 1; }
-    HomeScreen #files { height: auto; max-height: 60%; margin: 0 1; }
-    HomeScreen #lower { height: auto; margin: 1 1 0 1; }
-    HomeScreen #balance-box { width: 1fr; height: auto; }
+    HomeScreen #files { height: 1fr; margin: 0 1; }
+    HomeScreen #lower { height: auto; max-height: 10; margin: 1 1 0 1; }
+    HomeScreen #balance-box { width: 50; height: auto; }
     HomeScreen #runs { width: 1fr; height: auto; padding: 0 1; }
     """
     BINDINGS = [Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the workspace again")]
@@ -43,12 +44,10 @@ class HomeScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll():
+        with Vertical():
             yield Static(self._settings_text(), id="settings")
             yield Static("Files", classes="section-title")
-            table = DataTable(id="files", cursor_type="row", zebra_stripes=True)
-            table.add_columns("file", "records", "broken", "shapes", "tool-call formats")
-            yield table
+            yield DataTable(id="files", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="lower"):
                 yield BalanceGauge(self.workspace.settings.label_target, id="balance-box")
                 yield Static("Runs: reading...", id="runs")
@@ -77,14 +76,15 @@ class HomeScreen(Screen[None]):
     def on_home_screen_summarized(self, message: Summarized) -> None:
         self.summary = summary = message.summary
         table = self.query_one("#files", DataTable)
-        table.clear()
+        table.clear(columns=True)
+        table.add_columns("file", "records", "broken", "shapes", "tool-call formats")
         for file in summary.files:
             name = str(file.path.relative_to(summary.root))
             if file.error:
                 table.add_row(name, "-", "-", file.error, "")
                 continue
             broken = f"[red]{file.broken}[/red]" if file.broken else "0"
-            table.add_row(name, str(file.records), broken, _counts(file.shapes), _counts(file.formats))
+            table.add_row(name, str(file.records), broken, _counts(file.shapes, file.records), _counts(file.formats, file.records))
         self.query_one(BalanceGauge).update_counts(summary.labels, summary.content)
         runs = summary.runs
         self.query_one("#runs", Static).update(

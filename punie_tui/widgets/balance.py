@@ -6,7 +6,7 @@ from collections import Counter
 
 from textual.widgets import Static
 
-_WIDTH = 30
+_WIDTH = 20
 
 
 def balance_text(labels: Counter[str], content: Counter[str], target: float) -> str:
@@ -27,7 +27,7 @@ def balance_text(labels: Counter[str], content: Counter[str], target: float) -> 
     colour = "green" if abs(off) <= 0.05 else "yellow" if abs(off) <= 0.15 else "red"
     lines = [
         f"[b]Balance[/b] [dim](by {source})[/dim]",
-        f"[{colour}]{bar}[/{colour}] {share:.0%} tool  (target {target:.0%})",
+        f"[{colour}]{bar}[/{colour}] {share:.0%} tool, target {target:.0%}",
         f"tool {tool}   direct {direct}   skip {labels['skip']}   unlabelled {labels['unlabelled']}",
     ]
     return "\n".join(lines)

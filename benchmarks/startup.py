@@ -1,0 +1,73 @@
+"""Start-up time: process start to the home screen drawn, against a minimal Textual app.
+
+Both run in a real terminal (tmux) started the same way; the time is until the screen shows a
+marker text, polled every 5 ms. Runs are interleaved; medians are compared (goal: ratio <= 1.5).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RUNS = 7
+
+MINIMAL_APP = """
+from textual.app import App
+from textual.widgets import Footer, Header, Static
+
+class Minimal(App):
+    def compose(self):
+        yield Header()
+        yield Static("Minimal app ready")
+        yield Footer()
+
+Minimal().run()
+"""
+
+
+def time_to_marker(command: str, marker: str, env: dict[str, str]) -> float:
+    socket = f"punie-bench-{uuid.uuid4().hex[:8]}"
+    tmux = ["tmux", "-L", socket]
+    start = time.perf_counter()
+    subprocess.run([*tmux, "new-session", "-d", "-s", "b", "-x", "120", "-y", "40", command], env=env, check=True)
+    try:
+        while True:
+            out = subprocess.run([*tmux, "capture-pane", "-p", "-t", "b"], capture_output=True, text=True).stdout
+            if marker in out:
+                return time.perf_counter() - start
+            if time.perf_counter() - start > 60:
+                raise RuntimeError(f"{marker!r} never appeared; screen:\n{out}")
+            time.sleep(0.005)
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+def main() -> None:
+    if shutil.which("tmux") is None:
+        sys.exit("benchmarks/startup.py needs tmux (apt-get install tmux)")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "XDG_DATA_HOME": f"{tmp}/data", "XDG_CONFIG_HOME": f"{tmp}/config", "PYTHONPATH": str(REPO), "TERM": "xterm-256color"}
+        minimal = Path(tmp) / "minimal.py"
+        minimal.write_text(MINIMAL_APP)
+        # The first start creates the demo workspace copy; measure the steady state.
+        time_to_marker(f"{sys.executable} -m punie_tui", "Balance", env)
+        punie, bare = [], []
+        for _ in range(RUNS):
+            bare.append(time_to_marker(f"{sys.executable} {minimal}", "Minimal app ready", env))
+            punie.append(time_to_marker(f"{sys.executable} -m punie_tui", "Balance", env))
+    p, b = statistics.median(punie), statistics.median(bare)
+    print(f"minimal Textual app: median {b * 1000:.0f} ms  (runs: {', '.join(f'{x * 1000:.0f}' for x in bare)})")
+    print(f"punie-tui home:      median {p * 1000:.0f} ms  (runs: {', '.join(f'{x * 1000:.0f}' for x in punie)})")
+    print(f"ratio punie/minimal: {p / b:.2f}x  (goal <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()
