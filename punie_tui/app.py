@@ -5,15 +5,19 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from punie_tui.config import UserSettings, Workspace, WorkspaceError, load_user_settings
 from punie_tui.widgets.confirm import ConfirmDialog
+
+if TYPE_CHECKING:
+    from punie_tui.config import UserSettings, Workspace
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,12 @@ SCREENS: dict[str, ScreenEntry] = {
 
 
 class PunieApp(App[None]):
-    """The punie-tui application on one workspace."""
+    """The punie-tui application on one workspace.
+
+    Given a folder, the app draws the home screen at once and opens the workspace in a worker
+    (validating settings imports pydantic, the slowest part of start-up); given an opened
+    Workspace, it is ready at once.
+    """
 
     CSS_PATH = "app.tcss"
     TITLE = "punie-tui"
@@ -46,19 +55,20 @@ class PunieApp(App[None]):
 
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: Workspace | Path,
         start_screen: str | None = None,
         screen_args: dict[str, Any] | None = None,
-        user_settings: UserSettings | None = None,
     ) -> None:
         super().__init__()
-        self.workspace = workspace
+        self.workspace: Workspace | None = None if isinstance(workspace, Path) else workspace
+        self.root = workspace if isinstance(workspace, Path) else workspace.root
         self.start_screen = start_screen or "home"
         self.screen_args = screen_args or {}
-        self.user_settings = user_settings or _load_user_settings_quietly()
+        self.error: str | None = None
+        self.user_settings: UserSettings | None = None
         for name in SCREENS:
             self.add_mode(name, self._screen_factory(name))
-        self.sub_title = str(workspace.root)
+        self.sub_title = str(self.root)
 
     def _screen_factory(self, name: str):
         def make() -> Screen:
@@ -70,11 +80,42 @@ class PunieApp(App[None]):
         return make
 
     def on_mount(self) -> None:
-        self.theme = self.user_settings.theme if self.user_settings.theme in self.available_themes else "textual-dark"
+        if self.workspace is None:
+            self.switch_mode("home")
+            # Opening after the first paint keeps the worker's imports from delaying it.
+            self.call_after_refresh(self.open_workspace)
+        else:
+            self._workspace_ready(self.workspace, _load_user_settings_quietly())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="open workspace")
+    def open_workspace(self) -> None:
+        from punie_tui.config import WorkspaceError, open_workspace
+
+        try:
+            workspace = open_workspace(self.root)
+        except WorkspaceError as exc:
+            self.call_from_thread(self._workspace_failed, str(exc))
+            return
+        self.call_from_thread(self._workspace_ready, workspace, _load_user_settings_quietly())
+
+    def _workspace_failed(self, error: str) -> None:
+        # The command line prints the error and exits 2, as for any unusable input.
+        self.error = error
+        self.exit(return_code=2)
+
+    def _workspace_ready(self, workspace: Workspace, user_settings: UserSettings) -> None:
+        self.workspace = workspace
+        self.user_settings = user_settings
+        if user_settings.theme in self.available_themes:
+            self.theme = user_settings.theme
+        home = self._screen_stacks.get("home")
+        if home:
+            home[0].workspace_opened(workspace)
         self.switch_mode(self.start_screen)
 
     def action_show_screen(self, name: str) -> None:
-        if name in SCREENS and self.current_mode != name:
+        # Other screens need the opened workspace; until then only home exists.
+        if name in SCREENS and self.current_mode != name and self.workspace is not None:
             self.switch_mode(name)
 
     def action_toggle_dark(self) -> None:
@@ -129,6 +170,8 @@ class PunieApp(App[None]):
 
 
 def _load_user_settings_quietly() -> UserSettings:
+    from punie_tui.config import UserSettings, WorkspaceError, load_user_settings
+
     try:
         return load_user_settings()
     except WorkspaceError:

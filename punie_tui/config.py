@@ -1,4 +1,4 @@
-"""Workspace settings (`punie.toml`) and user settings (platformdirs locations, keymap).
+"""Workspace settings (`punie.toml`) and user settings (`settings.toml`: theme, keymap).
 
 Imports no UI library: core and the CLI read settings through this module.
 """
@@ -10,10 +10,10 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-APP_NAME = "punie-tui"
+from punie_tui.locations import user_config_dir
+
 WORKSPACE_FILE = "punie.toml"
 PUNIE_DIR = ".punie"
 RUNS_DIR = "runs"
@@ -159,16 +159,6 @@ def open_workspace(path: Path | str) -> Workspace:
     if settings_path.exists():
         return Workspace(root=root.resolve(), settings=load_settings(settings_path), has_settings_file=True)
     return Workspace(root=root.resolve(), settings=WorkspaceSettings(), has_settings_file=False)
-
-
-def user_data_dir() -> Path:
-    """Where punie keeps the demo workspace and the demo model for this user."""
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
-def user_config_dir() -> Path:
-    """Where the user settings (`settings.toml`: keymap, theme) live."""
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
 class UserSettings(BaseModel):

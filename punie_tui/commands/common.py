@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from punie_tui.config import Workspace, WorkspaceError, open_workspace
+if TYPE_CHECKING:
+    from punie_tui.config import Workspace
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -18,16 +19,6 @@ EXIT_UNUSABLE = 2
 def add_workspace_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", type=Path, help="workspace folder (default: the demo workspace)")
     parser.add_argument("--reset-demo", action="store_true", help="restore the demo workspace from the bundled copy")
-
-
-def resolve_workspace(args: argparse.Namespace) -> Workspace:
-    """The workspace named on the command line, or the demo workspace (created on first use)."""
-    path = args.path
-    if path is None:
-        from punie_tui.core.demo import ensure_demo_workspace
-
-        path = ensure_demo_workspace(reset=getattr(args, "reset_demo", False))
-    return open_workspace(path)
 
 
 def fail(message: str, code: int = EXIT_UNUSABLE) -> int:
@@ -40,13 +31,28 @@ def print_json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
+def workspace_folder(args: argparse.Namespace) -> Path:
+    """The folder named on the command line, or the demo workspace (created on first use)."""
+    if args.path is not None:
+        return args.path.expanduser()
+    from punie_tui.core.demo import ensure_demo_workspace
+
+    return ensure_demo_workspace(reset=getattr(args, "reset_demo", False))
+
+
+def resolve_workspace(args: argparse.Namespace) -> Workspace:
+    """The opened workspace named on the command line, or the demo workspace."""
+    from punie_tui.config import open_workspace
+
+    return open_workspace(workspace_folder(args))
+
+
 def open_app(args: argparse.Namespace, screen: str | None = None, **screen_args: Any) -> int:
     """Open the app on a workspace, optionally straight on one screen."""
-    try:
-        workspace = resolve_workspace(args)
-    except WorkspaceError as exc:
-        return fail(str(exc))
     from punie_tui.app import PunieApp
 
-    PunieApp(workspace, start_screen=screen, screen_args=screen_args).run()
-    return EXIT_OK
+    app = PunieApp(workspace_folder(args), start_screen=screen, screen_args=screen_args)
+    app.run()
+    if app.error:
+        return fail(app.error)
+    return app.return_code or EXIT_OK

@@ -6,7 +6,7 @@ import shutil
 from importlib.resources import files
 from pathlib import Path
 
-from punie_tui.config import user_data_dir
+from punie_tui.locations import user_data_dir
 
 # Files of the bundled workspace that a demo copy gets; generator scripts and docs stay behind.
 _WORKSPACE_SUFFIXES = (".jsonl", ".json", ".toml")

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from punie_tui.config import Workspace
 from punie_tui.core.dataset import Dataset, DatasetError, load_dataset
 from punie_tui.core.formats import record_formats
 from punie_tui.core.labels import human_label, suggested_label
+
+if TYPE_CHECKING:
+    from punie_tui.config import Workspace
 
 
 @dataclass

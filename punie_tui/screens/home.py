@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,9 +12,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from punie_tui.config import Workspace
 from punie_tui.core.summary import WorkspaceSummary, summarize_workspace
 from punie_tui.widgets.balance import BalanceGauge
+
+if TYPE_CHECKING:
+    from punie_tui.config import Workspace
 
 
 def _counts(counter, total: int) -> str:
@@ -37,7 +41,7 @@ class HomeScreen(Screen[None]):
             super().__init__()
             self.summary = summary
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace | None) -> None:
         super().__init__()
         self.workspace = workspace
         self.summary: WorkspaceSummary | None = None
@@ -45,11 +49,11 @@ class HomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical():
-            yield Static(self._settings_text(), id="settings")
+            yield Static(self._settings_text() if self.workspace else f"Opening {self.app.root}...", id="settings")
             yield Static("Files", classes="section-title")
             yield DataTable(id="files", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="lower"):
-                yield BalanceGauge(self.workspace.settings.label_target, id="balance-box")
+                yield BalanceGauge(id="balance-box")
                 yield Static("Runs: reading...", id="runs")
         yield Footer()
 
@@ -64,10 +68,18 @@ class HomeScreen(Screen[None]):
         )
 
     def on_mount(self) -> None:
+        if self.workspace is not None:
+            self.load_summary()
+
+    def workspace_opened(self, workspace: Workspace) -> None:
+        """Called by the app when the workspace it opened in the background is ready."""
+        self.workspace = workspace
+        self.query_one("#settings", Static).update(self._settings_text())
         self.load_summary()
 
     def action_refresh(self) -> None:
-        self.load_summary()
+        if self.workspace is not None:
+            self.load_summary()
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="workspace summary")
     def load_summary(self) -> None:
@@ -85,7 +97,7 @@ class HomeScreen(Screen[None]):
                 continue
             broken = f"[red]{file.broken}[/red]" if file.broken else "0"
             table.add_row(name, str(file.records), broken, _counts(file.shapes, file.records), _counts(file.formats, file.records))
-        self.query_one(BalanceGauge).update_counts(summary.labels, summary.content)
+        self.query_one(BalanceGauge).update_counts(summary.labels, summary.content, self.workspace.settings.label_target)
         runs = summary.runs
         self.query_one("#runs", Static).update(
             "[b]Runs[/b]\n" + ("\n".join(runs[-8:]) if runs else "[dim]none yet (runs/ is empty)[/dim]")

@@ -38,9 +38,8 @@ class BalanceGauge(Static):
     BalanceGauge { height: auto; padding: 0 1; }
     """
 
-    def __init__(self, target: float, **kwargs) -> None:
+    def __init__(self, **kwargs) -> None:
         super().__init__("[b]Balance[/b]\n[dim]reading...[/dim]", **kwargs)
-        self.target = target
 
-    def update_counts(self, labels: Counter[str], content: Counter[str]) -> None:
-        self.update(balance_text(labels, content, self.target))
+    def update_counts(self, labels: Counter[str], content: Counter[str], target: float) -> None:
+        self.update(balance_text(labels, content, target))

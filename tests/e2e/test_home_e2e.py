@@ -15,8 +15,8 @@ pytestmark = pytest.mark.slow
 def test_app_opens_the_demo_workspace_and_quits_with_a_key(tmp_path: Path, size: tuple[int, int]) -> None:
     app = TmuxApp([], env={"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}, size=size)
     try:
-        screen = app.wait_for("Balance")
-        assert "Workspace" in screen and "Files" in screen
+        screen = app.wait_for("records in")
+        assert "Workspace" in screen and "Files" in screen and "Balance" in screen
         unwrapped = "".join(line.strip() for line in screen.splitlines())
         assert str(tmp_path / "data" / "punie-tui" / "demo") in unwrapped
         app.press("C-q")
