@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from punie_tui.config import user_data_dir
+from punie_tui.locations import user_data_dir
 
 
 class RunLockedError(RuntimeError):
