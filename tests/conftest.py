@@ -32,3 +32,26 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     home = tmp_path_factory.mktemp("xdg")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
+# Iterations of the demo model trained for tests: enough for well-formed tool calls on training
+# prompts, few enough that a cold build stays within a few minutes on 2 CPU cores. The CLI's
+# `punie-tui demo-model OUT --train` defaults to more.
+TRAINED_DEMO_MODEL_TEST_ITERS = 600
+
+
+@pytest.fixture(scope="session")
+def trained_demo_model() -> Path:
+    """The demo model fine-tuned on the demo examples, trained once per content hash into the
+    user cache folder (~/.cache/punie-tui) and reused by later sessions."""
+    from punie_tui.core.training.demo_training import ensure_trained_demo_model
+
+    return ensure_trained_demo_model(iters=TRAINED_DEMO_MODEL_TEST_ITERS)
+
+
+@pytest.fixture(scope="session")
+def untrained_demo_model() -> Path:
+    """The demo model with random weights (cached by content hash in the user cache folder)."""
+    from punie_tui.core.demo_model import ensure_demo_model
+
+    return ensure_demo_model()
