@@ -2,6 +2,7 @@
 
 FILE is an mlx-lm lora YAML (the file `mlx_lm lora -c` takes). The run writes RUN_DIR/metrics.jsonl
 (follow it with `punie-tui monitor RUN_DIR`); the default RUN_DIR is `runs/<time>` in the workspace.
+Without `--config` the train screen opens (`--run` attaches it to a run folder or log).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pathlib import Path
 from punie_tui.commands.common import (
     EXIT_OK,
     EXIT_PROBLEMS,
-    EXIT_UNUSABLE,
     add_workspace_argument,
     fail,
     print_json,
@@ -25,11 +25,13 @@ from punie_tui.commands.common import (
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train", help="train with mlx-lm from a lora YAML, with preflight, lock and memory guard")
     add_workspace_argument(parser)
-    parser.add_argument("--config", "-c", type=Path, required=True, help="mlx-lm lora YAML (as `mlx_lm lora -c` takes)")
+    parser.add_argument("--config", "-c", type=Path, help="mlx-lm lora YAML (as `mlx_lm lora -c` takes); without it the screen opens")
+    parser.add_argument("--run", type=Path, help="with the screen: attach to this run folder or mlx-lm log")
     parser.add_argument("--run-dir", type=Path, help="run folder (default: runs/<date-time> in the workspace)")
     parser.add_argument("--allow-concurrent", action="store_true", help="train even if another run holds the machine's lock")
     parser.add_argument("--min-available-gb", type=float, help="memory guard threshold (default: max(10%% of RAM, 2 GB))")
     parser.add_argument("--skip-preflight", action="store_true", help="launch even when preflight finds errors")
+    parser.add_argument("--preflight-only", action="store_true", help="check the config and print the findings; do not train")
     parser.add_argument("--json", action="store_true", help="print preflight and the result as JSON")
 
 
@@ -38,6 +40,10 @@ def default_run_dir(runs_dir: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.config is None:
+        from punie_tui.commands.common import open_app
+
+        return open_app(args, "train", run=args.run)
     from punie_tui.config import WorkspaceError
     from punie_tui.core.training.config import ConfigError, load_config
     from punie_tui.core.training.guard import GuardSettings
@@ -51,6 +57,15 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, WorkspaceError) as exc:
         return fail(str(exc))
     report = preflight(config)
+    if args.preflight_only:
+        if args.json:
+            print_json({"preflight": report.as_dict(), "result": None})
+        else:
+            for finding in report.findings:
+                print(finding)
+            if report.estimate is not None:
+                print(f"estimated peak memory {report.estimate.total_gb:.2f} GB")
+        return EXIT_OK if report.ok else EXIT_PROBLEMS
     if not args.json:
         for finding in report.findings:
             print(finding, file=sys.stderr)

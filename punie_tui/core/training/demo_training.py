@@ -20,7 +20,7 @@ from typing import Any
 from punie_tui.core.atomic import atomic_write_text
 from punie_tui.core.training.config import LrSchedule, TrainConfig
 from punie_tui.core.training.supervisor import LaunchOptions, RunResult, supervise
-from punie_tui.locations import user_cache_dir
+from punie_tui.locations import user_cache_dir, user_data_dir
 
 # Bump when the recipe or the row making changes, so cached trained models are rebuilt.
 RECIPE_VERSION = 1
@@ -140,6 +140,11 @@ def train_demo_model(
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def demo_model_install_dir() -> Path:
+    """Where the screens build the trained demo model for a user's demo workspace."""
+    return user_data_dir() / "demo-model"
 
 
 def trained_demo_model_key(iters: int = DEFAULT_ITERS, examples: Path | None = None, seed: int = 0) -> str:

@@ -94,18 +94,30 @@ class ModelShape:
         embeddings = self.vocab * self.hidden * (1 if self.tied_embeddings else 2)
         return self.layers * self.layer_params() + embeddings + self.hidden
 
-    def lora_params_per_layer(self, rank: int) -> int:
-        """Parameters of rank-r adapters on every projection of one layer (mlx-lm's default keys)."""
+    def projections(self) -> dict[str, tuple[int, int, int]]:
+        """(inputs, outputs, copies) of each linear layer of a block, by mlx-lm module key.
+
+        Expert projections have one matrix per expert, and mlx-lm gives each its own adapter.
+        """
         attn_out = self.heads * self.head_dim
         kv_out = self.kv_heads * self.head_dim
-        pairs = [(self.hidden, attn_out), (self.hidden, kv_out), (self.hidden, kv_out), (attn_out, self.hidden)]
-        if self.experts:
-            pairs += [(self.hidden, self.expert_intermediate)] * 2 * self.experts
-            pairs += [(self.expert_intermediate, self.hidden)] * self.experts
-            pairs += [(self.hidden, self.experts)]
-        else:
-            pairs += [(self.hidden, self.intermediate)] * 2 + [(self.intermediate, self.hidden)]
-        return sum(rank * (i + o) for i, o in pairs)
+        mlp = self.expert_intermediate if self.experts else self.intermediate
+        copies = self.experts or 1
+        return {
+            "self_attn.q_proj": (self.hidden, attn_out, 1),
+            "self_attn.k_proj": (self.hidden, kv_out, 1),
+            "self_attn.v_proj": (self.hidden, kv_out, 1),
+            "self_attn.o_proj": (attn_out, self.hidden, 1),
+            "mlp.gate_proj": (self.hidden, mlp, copies),
+            "mlp.up_proj": (self.hidden, mlp, copies),
+            "mlp.down_proj": (mlp, self.hidden, copies),
+        }
+
+    def lora_params_per_layer(self, rank: int, keys: list[str] | None = None) -> int:
+        """Parameters of rank-r adapters on one layer: on `keys`, or every projection (mlx-lm's default)."""
+        projections = self.projections()
+        chosen = [projections[k] for k in keys if k in projections] if keys else list(projections.values())
+        return sum(copies * rank * (i + o) for i, o, copies in chosen)
 
 
 @dataclass(frozen=True)
@@ -142,7 +154,8 @@ def estimate_peak(shape: ModelShape, config: TrainConfig, longest_tokens: int | 
         # Full fine-tuning trains the layers in their stored dtype (unquantized models only).
         trainable_bytes_each = shape.activation_bytes
     else:
-        trainable = trained_layers * shape.lora_params_per_layer(config.lora_parameters.rank)
+        keys = (config.lora_parameters.model_extra or {}).get("keys")
+        trainable = trained_layers * shape.lora_params_per_layer(config.lora_parameters.rank, keys)
         trainable_bytes_each = 4
     states = 1 + _OPTIMIZER_STATES.get(config.optimizer, 2)
     # Full fine-tuning updates weights already counted in `weights`; adapters are extra parameters.
