@@ -34,6 +34,7 @@ class ScreenEntry:
 # Each screen is its own mode, so switching keeps every screen's state (cursor, edits, charts).
 SCREENS: dict[str, ScreenEntry] = {
     "home": ScreenEntry("punie_tui.screens.home", "HomeScreen", "h", "Home", "The workspace at a glance"),
+    "train": ScreenEntry("punie_tui.screens.train", "TrainScreen", "T", "Train", "Launch and watch training runs"),
 }
 
 

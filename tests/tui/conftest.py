@@ -23,3 +23,9 @@ def fixed_copy(fixture: str) -> Path:
 @pytest.fixture()
 def small_workspace() -> Path:
     return fixed_copy("small_workspace")
+
+
+@pytest.fixture()
+def train_workspace() -> Path:
+    """A workspace with two real recorded training runs (tests/fixtures/train_workspace)."""
+    return fixed_copy("train_workspace")

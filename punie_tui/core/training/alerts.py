@@ -88,11 +88,14 @@ class AlertTracker:
                 f"train loss {event.train_loss:.3f} is above its start {finite[0]:.3f} and twice its best {min(finite):.3f}",
                 iteration=event.iteration,
             )
-        speeds = [e.tokens_per_second for e in self._train[:-1] if e.tokens_per_second]
-        if len(speeds) >= 3 and event.tokens_per_second is not None and event.tokens_per_second < 0.5 * statistics.median(speeds):
+        # Length-sorted batches make single reports swing; three slow ones in a row are a collapse.
+        speeds = [e.tokens_per_second for e in self._train if e.tokens_per_second]
+        earlier, recent = speeds[:-3], speeds[-3:]
+        if len(earlier) >= 3 and len(recent) == 3 and max(recent) < 0.5 * statistics.median(earlier):
             alerts += self._once(
                 "throughput-collapse",
-                f"{event.tokens_per_second:.0f} tokens/s, under half the run's median {statistics.median(speeds):.0f}",
+                f"the last three reports ran at {max(recent):.0f} tokens/s or less, under half the run's median "
+                f"{statistics.median(earlier):.0f}",
                 iteration=event.iteration,
             )
         return alerts

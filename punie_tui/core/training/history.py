@@ -73,13 +73,14 @@ def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def config_differences(runs: list[RunRecord]) -> dict[str, dict[str, Any]]:
-    """For each run, the options whose value differs from the most common value among the runs."""
+    """For each run, the options whose value differs from the value most runs share."""
     flats = {run.name: _flat(run.config) for run in runs}
     keys = {key for flat in flats.values() for key in flat} - _ALWAYS_DIFFERENT
-    usual = {}
+    usual: dict[str, str | None] = {}
     for key in keys:
-        values = Counter(repr(flat.get(key)) for flat in flats.values())
-        usual[key] = values.most_common(1)[0][0]
+        ranked = Counter(repr(flat.get(key)) for flat in flats.values()).most_common(2)
+        # Without a strict majority (two runs that differ) every run shows its own value.
+        usual[key] = ranked[0][0] if len(ranked) == 1 or ranked[0][1] > ranked[1][1] else None
     return {
         name: {key: flat.get(key) for key in sorted(keys) if repr(flat.get(key)) != usual[key]}
         for name, flat in flats.items()
