@@ -26,6 +26,14 @@ def demo_workspace(tmp_path: Path) -> Path:
     return ensure_demo_workspace(target=tmp_path / "demo")
 
 
+@pytest.fixture(scope="session")
+def demo_model() -> Path:
+    """The untrained demo model, built once per tokenizer and parameters in the user cache and reused."""
+    from punie_tui.core.demo_model import ensure_demo_model
+
+    return ensure_demo_model()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests must never read or write the real user's settings, demo workspace or labels.

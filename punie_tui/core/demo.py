@@ -8,7 +8,8 @@ from pathlib import Path
 
 from punie_tui.locations import user_data_dir
 
-# Files of the bundled workspace that a demo copy gets; generator scripts and docs stay behind.
+# Files of the bundled workspace that a demo copy gets; the tokenizer (used from the package by
+# the demo model), the package marker and the docs stay behind.
 _WORKSPACE_SUFFIXES = (".jsonl", ".json", ".toml")
 
 
@@ -33,11 +34,9 @@ def ensure_demo_workspace(reset: bool = False, target: Path | None = None) -> Pa
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
-    for path in sorted(source.rglob("*")):
-        rel = path.relative_to(source)
-        if path.is_file() and path.suffix in _WORKSPACE_SUFFIXES and "__pycache__" not in rel.parts:
-            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, staging / rel)
+    for path in sorted(source.iterdir()):
+        if path.is_file() and path.suffix in _WORKSPACE_SUFFIXES:
+            shutil.copy2(path, staging / path.name)
     # A half-copied workspace must never be mistaken for a complete one.
     staging.rename(target)
     return target
