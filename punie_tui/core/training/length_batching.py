@@ -9,11 +9,14 @@ module and use `CacheDataset` directly once mlx-lm's `itemlen` tokenizes.
 
 from __future__ import annotations
 
-from mlx_lm.tuner.datasets import CacheDataset
+from functools import cache
+from typing import Any
 
 
+@cache
 def itemlen_is_broken() -> bool:
     """True while mlx-lm's own `itemlen` still counts record keys instead of tokens."""
+    from mlx_lm.tuner.datasets import CacheDataset
 
     class _Probe:
         def __len__(self) -> int:
@@ -28,11 +31,28 @@ def itemlen_is_broken() -> bool:
     return CacheDataset(_Probe()).itemlen(0) != 8
 
 
-class TokenLengthCacheDataset(CacheDataset):
-    """A CacheDataset whose `itemlen` is the example's token count (tokenizing once, cached)."""
+@cache
+def _dataset_class() -> type:
+    # mlx-lm (and the rich it imports) is loaded only in the training process.
+    from mlx_lm.tuner.datasets import CacheDataset
 
-    def itemlen(self, idx: int) -> int:
-        return len(self[idx][0])
+    class TokenLengthCacheDataset(CacheDataset):
+        """A CacheDataset whose `itemlen` is the example's token count (tokenizing once, cached)."""
+
+        def itemlen(self, idx: int) -> int:
+            return len(self[idx][0])
+
+    return TokenLengthCacheDataset
+
+
+def token_length_dataset(data: Any):
+    """`CacheDataset(data)` for mlx-lm's trainer, but sorted into batches by real token length.
+
+    Once mlx-lm's own `itemlen` counts tokens, its CacheDataset is used as it is.
+    """
+    from mlx_lm.tuner.datasets import CacheDataset
+
+    return (_dataset_class() if itemlen_is_broken() else CacheDataset)(data)
 
 
 def padding_ratio(lengths: list[int], batch_size: int, sort: bool) -> float:

@@ -193,7 +193,7 @@ def run(run_dir: Path) -> int:
     from mlx_lm.tuner.trainer import TrainingArgs, evaluate, train
     from mlx_lm.utils import load, save_config
 
-    from punie_tui.core.training.length_batching import TokenLengthCacheDataset
+    from punie_tui.core.training.length_batching import token_length_dataset
 
     config = load_config(run_dir / CONFIG_FILE)
     runner = json.loads((run_dir / RUNNER_FILE).read_text(encoding="utf-8"))
@@ -217,8 +217,8 @@ def run(run_dir: Path) -> int:
         StartedEvent(config=config.to_mlx_dict(), trainable_parameters=trainable, total_parameters=total, iters=config.iters, pid=os.getpid())
     )
 
-    train_data = TokenLengthCacheDataset(train_set)
-    valid_data = TokenLengthCacheDataset(valid_set)
+    train_data = token_length_dataset(train_set)
+    valid_data = token_length_dataset(valid_set)
     lengths = [train_data.itemlen(i) for i in range(len(train_data))]
     over = sum(1 for n in lengths if n > config.max_seq_length)
     if over:
@@ -253,7 +253,7 @@ def run(run_dir: Path) -> int:
         if args.test:
             test_loss = evaluate(
                 model=model,
-                dataset=TokenLengthCacheDataset(test_set),
+                dataset=token_length_dataset(test_set),
                 batch_size=args.batch_size,
                 num_batches=args.test_batches,
                 max_seq_length=args.max_seq_length,
