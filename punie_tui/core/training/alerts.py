@@ -14,16 +14,6 @@ from dataclasses import dataclass, field
 
 from punie_tui.core.training.events import AlertEvent, Event, MemoryEvent, TrainEvent, ValEvent
 
-ALERT_CODES: tuple[str, ...] = (
-    "nan-loss",
-    "divergence",
-    "memorising",
-    "throughput-collapse",
-    "memory-near-limit",
-    "memory-growing",
-    "memory-guard",
-    "truncated-examples",
-)
 
 
 def project_guard_iteration(

@@ -13,7 +13,6 @@ import json
 import os
 import random
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -164,12 +163,10 @@ def trained_demo_model_dir(iters: int = DEFAULT_ITERS, seed: int = 0) -> Path:
     return user_cache_dir() / "demo-model-trained" / trained_demo_model_key(iters, seed=seed)
 
 
-def ensure_trained_demo_model(
-    iters: int = DEFAULT_ITERS, seed: int = 0, on_start: Callable[[Path], None] | None = None
-) -> Path:
+def ensure_trained_demo_model(iters: int = DEFAULT_ITERS, seed: int = 0) -> Path:
     """The cached trained demo model, trained first if missing; concurrent callers wait for one build.
 
-    `on_start(run_dir)` is called when a build starts, so a caller can follow its metrics.
+    The build's run folder is kept beside it (`<key>.run`), to look at how it trained.
     """
     folder = trained_demo_model_dir(iters, seed)
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +181,5 @@ def ensure_trained_demo_model(
         run_dir = folder.with_name(folder.name + ".run")
         if run_dir.exists():
             shutil.rmtree(run_dir)
-        if on_start is not None:
-            on_start(run_dir)
         train_demo_model(folder, iters=iters, run_dir=run_dir, seed=seed)
     return folder

@@ -17,7 +17,6 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-FAILURE_CAUSES: tuple[str, ...] = ("out-of-memory", "data-error", "killed", "disk-full", "unknown")
 FailureCause = Literal["out-of-memory", "data-error", "killed", "disk-full", "unknown"]
 
 
@@ -116,17 +115,6 @@ Event = Annotated[
     ],
     Field(discriminator="type"),
 ]
-EVENT_TYPES: tuple[str, ...] = (
-    "started",
-    "train",
-    "val",
-    "checkpoint",
-    "memory",
-    "alert",
-    "test",
-    "finished",
-    "failed",
-)
 _ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
@@ -248,11 +236,11 @@ class EventTail:
         ]
 
 
-def follow(poll, *, interval: float = 0.5, stop=lambda: False) -> Iterator[Event]:
-    """Yield events from `poll()` as they appear, until `stop()` is true or a run ends."""
+def follow(poll, *, interval: float = 0.5) -> Iterator[Event]:
+    """Yield events from `poll()` as they appear, until the run ends (finished or failed)."""
     while True:
         events = poll()
         yield from events
-        if any(event.type in ("finished", "failed") for event in events) or stop():
+        if any(event.type in ("finished", "failed") for event in events):
             return
         time.sleep(interval)
