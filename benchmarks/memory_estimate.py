@@ -72,11 +72,21 @@ def measure(work: Path, data: Path, size: tuple[int, ...], fine_tune_type: str) 
     if result.status != "finished":
         sys.exit(f"run failed: {result.message} ({run_dir})")
     measured = summarize(read_events(run_dir / "metrics.jsonl"))["peak_memory_gb"]
-    # The trainer sorts by length, so one batch holds the longest examples; the validation
-    # batch is taken from the shortest end, so the training batches set the peak.
     longest = max(token_lengths(config, [json.loads(line) for line in (data / "train.jsonl").read_text().splitlines()]))
     estimate = estimate_peak(ModelShape.from_model_dir(model), config, longest).total_gb
     return estimate, measured, longest
+
+
+def longest_rows(source: Path, out: Path, model: Path, count: int = 16) -> None:
+    """Only the longest training rows, so every batch is as wide as the estimate assumes (a short
+    run of random batches would otherwise rarely meet the widest one)."""
+    rows = [json.loads(line) for line in (source / "train.jsonl").read_text().splitlines()]
+    lengths = token_lengths(TrainConfig(model=str(model), mask_prompt=True), rows)
+    keep = sorted(range(len(rows)), key=lengths.__getitem__)[-count:]
+    out.mkdir()
+    text = "".join(json.dumps(rows[i]) + "\n" for i in keep)
+    (out / "train.jsonl").write_text(text)
+    (out / "valid.jsonl").write_text(text)
 
 
 def main() -> None:
@@ -84,8 +94,9 @@ def main() -> None:
     ratios = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        write_training_data(bundled_data_dir() / "examples.jsonl", work / "all")
         data = work / "data"
-        write_training_data(bundled_data_dir() / "examples.jsonl", data)
+        longest_rows(work / "all", data, build_demo_model(work / "tokenizer-model"))
         for size in SIZES:
             for kind in ("full", "lora"):
                 estimate, measured, longest = measure(work, data, size, kind)
