@@ -212,6 +212,9 @@ class TrainScreen(Screen[None]):
                     yield Button("Start", id="start", variant="success", disabled=True)
                     yield Button("Stop", id="stop", variant="error", disabled=True)
                 yield Static("Runs", classes="section-title")
+                with Horizontal(classes="field"):
+                    yield Label("attach")
+                    yield Input(placeholder="run folder or mlx-lm log, enter", id="attach")
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
             with Vertical(id="right"):
                 yield Static("[dim]no run attached[/dim]", id="numbers")
@@ -267,7 +270,20 @@ class TrainScreen(Screen[None]):
         errors.update("")
         return config.with_paths_from(self.workspace.root)
 
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "attach" or not event.value.strip():
+            return
+        path = Path(event.value.strip()).expanduser()
+        if not path.is_absolute():
+            path = self.workspace.root / path
+        if not path.exists():
+            self.notify(f"{path}: no such file or folder", severity="error")
+            return
+        self.attach(path)
+
     def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "attach":
+            return
         self.preflight_report = None
         self.query_one("#start", Button).disabled = True
         self.current_config()

@@ -61,6 +61,20 @@ async def test_history_lists_runs_and_enter_attaches_the_selected_one(train_work
         assert screen.state.iteration == 20
 
 
+async def test_attach_field_follows_an_old_mlx_lm_log(train_workspace: Path, punie_data: Path) -> None:
+    app = _app(train_workspace, run=None)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _settled(pilot)
+        field = screen.query_one("#attach", Input)
+        field.value = str(punie_data / "logs" / "train_phase28.log")
+        field.focus()
+        await pilot.press("enter")
+        await _settled(pilot)
+        assert screen.state.status == "finished"
+        assert len(screen.state.train) == 80
+        assert "iteration 800/800" in str(screen.query_one("#numbers", Static).render())
+
+
 async def test_overlay_key_draws_a_past_run_over_the_current_one_and_again_removes_it(train_workspace: Path) -> None:
     app = _app(train_workspace)
     async with app.run_test(size=(120, 36)) as pilot:
