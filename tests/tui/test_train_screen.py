@@ -140,3 +140,19 @@ def test_train_screen_snapshot(snap_compare, train_workspace: Path, run: str | N
         await _settled(pilot)
 
     assert snap_compare(_app(train_workspace, run), terminal_size=(120, 36), run_before=run_before)
+
+
+async def test_build_offer_appears_only_while_the_demo_model_is_missing(train_workspace: Path) -> None:
+    from punie_tui.core.training.demo_training import demo_model_install_dir
+
+    app = _app(train_workspace, run=None)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _settled(pilot)
+        row = screen.query_one("#demo-row")
+        assert not row.has_class("offered")
+        screen.query_one("#f-model", Input).value = str(demo_model_install_dir())
+        await pilot.pause()
+        assert row.has_class("offered")
+        screen.query_one("#f-model", Input).value = "models/demo"
+        await pilot.pause()
+        assert not row.has_class("offered")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from punie_tui.core.training.config import TrainConfig
 from punie_tui.core.training.preflight import preflight
 
@@ -93,3 +95,19 @@ def test_hub_ids_are_noted_not_checked(tmp_path: Path) -> None:
     report = preflight(config, count_tokens=False)
     assert report.ok
     assert [f.code for f in report.findings] == ["remote-model"]
+
+
+@pytest.mark.slow
+def test_examples_over_the_max_length_are_named_by_line_with_real_token_counts(untrained_demo_model: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    short = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
+    long = {"messages": [{"role": "user", "content": "explain " * 200}, {"role": "assistant", "content": "ok"}]}
+    (data / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [short, long, short, short]), encoding="utf-8")
+    (data / "valid.jsonl").write_text("".join(json.dumps(short) + "\n" for _ in range(4)), encoding="utf-8")
+    config = TrainConfig(model=str(untrained_demo_model), data=str(data), num_layers=4, max_seq_length=64)
+    report = preflight(config)
+    (finding,) = report.findings
+    assert (finding.code, finding.line, finding.severity) == ("over-max-seq-length", 2, "warning")
+    assert report.longest_tokens > 64
+    assert report.estimate.sequence_length == 64
