@@ -47,6 +47,8 @@ FORM_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("max_seq_length", "max seq", "int"),
 )
 REDRAW_INTERVAL_S = 0.1
+# What `punie-tui train` said when the screen launched it (a refusal such as the run lock).
+LAUNCH_LOG = "launch.log"
 TAIL_INTERVAL_S = 0.2
 
 
@@ -390,12 +392,13 @@ class TrainScreen(Screen[None]):
         config_path = run_dir / "lora.yaml"
         config.save(config_path)
         # Its own session: the run outlives the app, and the app's Ctrl+C does not reach it.
-        self.launched = subprocess.Popen(
-            [sys.executable, "-m", "punie_tui", "train", str(self.workspace.root), "--config", str(config_path), "--run-dir", str(run_dir), "--skip-preflight"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        with open(run_dir / LAUNCH_LOG, "wb") as log:
+            self.launched = subprocess.Popen(
+                [sys.executable, "-m", "punie_tui", "train", str(self.workspace.root), "--config", str(config_path), "--run-dir", str(run_dir), "--skip-preflight"],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+            )
         self.notify(f"Started {run_dir.name}", title="Training")
         self.attach(run_dir)
 
@@ -519,8 +522,18 @@ class TrainScreen(Screen[None]):
 
     # Drawing ---------------------------------------------------------------------------------
 
+    def _check_launch(self) -> None:
+        """Report a launch refused before training started (no metrics: lock, bad run folder)."""
+        proc = self.launched
+        if proc is None or proc.poll() is None or proc.returncode != 2 or self.run_path is None:
+            return
+        self.launched = None
+        lines = (self.run_path / LAUNCH_LOG).read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        self.notify(lines[-1] if lines else "punie-tui train refused to start", severity="error", title="Not started", timeout=15)
+
     def _redraw_if_dirty(self) -> None:
         self._check_demo_build()
+        self._check_launch()
         if self._dirty:
             self._dirty = False
             self.redraw()

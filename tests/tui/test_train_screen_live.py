@@ -72,3 +72,17 @@ async def test_stop_key_ends_a_live_run_and_the_screen_shows_it_killed(tmp_path:
         assert screen.state.failed.cause == "killed"
         assert screen.state.failed.message == "stopped on request (SIGINT)"
         assert screen.launched.wait(timeout=30) == 1
+
+
+async def test_start_while_another_run_holds_the_lock_says_why_it_did_not_start(tmp_path: Path, untrained_demo_model: Path) -> None:
+    from punie_tui.core.training.lock import RunLock
+
+    app = PunieApp(open_workspace(_workspace(tmp_path, untrained_demo_model, 10)), start_screen="train")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        with RunLock(tmp_path / "someone-elses-run"):
+            await _preflight_and_start(pilot, screen)
+            await _until(pilot, lambda: screen.launched is None, timeout_s=60)
+        messages = [n.message for n in app._notifications]
+        assert any("another training run is active" in m and "someone-elses-run" in m for m in messages)
+        assert not (screen.run_path / "metrics.jsonl").exists()
