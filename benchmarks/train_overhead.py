@@ -15,6 +15,7 @@ import argparse
 import json
 import statistics
 import subprocess
+from collections import Counter
 import sys
 import tempfile
 from pathlib import Path
@@ -42,10 +43,15 @@ def tokens_per_second(events: list) -> float:
 
 
 def uniform_data(mixed: Path, out: Path, lengths: list[int]) -> None:
-    """Rows of (nearly) one length: the training rows closest to the median length."""
+    """Rows that all pad to one width (mlx-lm pads to 32k+1): the fullest 32-token bucket.
+
+    One width means one compiled step for both trainers; rows of merely similar length would give
+    the sorted trainer a second width to compile, which a short run cannot amortise.
+    """
     rows = (mixed / "train.jsonl").read_text(encoding="utf-8").splitlines()
-    median = statistics.median(lengths)
-    keep = sorted(range(len(rows)), key=lambda i: abs(lengths[i] - median))[:64]
+    buckets = Counter((n + 31) // 32 for n in lengths)
+    fullest = buckets.most_common(1)[0][0]
+    keep = [i for i, n in enumerate(lengths) if (n + 31) // 32 == fullest][:64]
     out.mkdir(parents=True)
     (out / "train.jsonl").write_text("".join(rows[i] + "\n" for i in keep), encoding="utf-8")
     (out / "valid.jsonl").write_text("".join(rows[i] + "\n" for i in keep[:8]), encoding="utf-8")
@@ -105,9 +111,10 @@ def main() -> None:
     for name, lens in (("uniform", uniform_lengths), ("mixed", lengths)):
         punie = statistics.median(speeds[(name, "punie")])
         plain = statistics.median(speeds[(name, "plain")])
+        rounds = "  ".join(f"{p:.0f}/{q:.0f}" for p, q in zip(speeds[(name, "punie")], speeds[(name, "plain")]))
         print(
             f"{name:<9} {len(lens):>5} {padding_ratio(lens, 4, sort=True):>14.2f}x {padding_ratio(lens, 4, sort=False):>16.2f}x "
-            f"{punie:>12.0f} {plain:>12.0f} {punie / plain:>5.2f}x"
+            f"{punie:>12.0f} {plain:>12.0f} {punie / plain:>5.2f}x   rounds punie/plain: {rounds}"
         )
 
 
