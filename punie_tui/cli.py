@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 # Command names, each the module `punie_tui.commands.<name>` (with `-` as `_`).
-COMMANDS: tuple[str, ...] = ("open", "monitor", "train", "demo-model")
+COMMANDS: tuple[str, ...] = ("open", "check", "fix", "convert", "inspect", "label", "split", "stats", "monitor", "train", "demo-model")
 
 
 def _command_module(name: str):

@@ -42,6 +42,16 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
 
 
+@pytest.fixture()
+def domain_workspace(tmp_path: Path) -> Path:
+    """A copy of tests/fixtures/domain_ws: 66 real examples (16 tool, 50 direct), batch size 4."""
+    import shutil
+
+    target = tmp_path / "domain_ws"
+    shutil.copytree(REPO / "tests" / "fixtures" / "domain_ws", target, ignore=shutil.ignore_patterns("README.md"))
+    return target
+
+
 # Iterations of the demo model trained for tests: enough for well-formed tool calls on training
 # prompts, few enough that a cold build stays within a few minutes on 2 CPU cores. The CLI's
 # `punie-tui demo-model OUT --train` defaults to more.

@@ -26,6 +26,12 @@ def small_workspace() -> Path:
 
 
 @pytest.fixture()
+def fixed_domain_workspace() -> Path:
+    """tests/fixtures/domain_ws (66 real examples) at a fixed path, for label screen snapshots."""
+    return fixed_copy("domain_ws")
+
+
+@pytest.fixture()
 def train_workspace() -> Path:
     """A workspace with two real recorded training runs (tests/fixtures/train_workspace)."""
     return fixed_copy("train_workspace")
