@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from punie_tui.core.accel import blas_status
 from punie_tui.core.training.config import TrainConfig
 from punie_tui.core.training.demo_training import write_training_data
 from punie_tui.core.training.events import read_events
@@ -80,6 +81,10 @@ def test_short_run_writes_every_event_type_checkpoints_and_a_test_loss(untrained
     assert types[0] == "started" and types[-1] == "finished"
     started = events[0]
     assert started.trainable_parameters > 0 and started.iters == 20 and started.pid != os.getpid()
+    optimized = blas_status().optimized
+    if optimized is not None:
+        # The worker runs with the optimized BLAS even though this process did not re-execute.
+        assert Path(started.blas).resolve() == optimized.resolve()
     train = [e for e in events if e.type == "train"]
     assert [e.iteration for e in train] == [5, 10, 15, 20]
     for e in train:

@@ -34,6 +34,7 @@ class StartedEvent(_Event):
     total_parameters: int | None = None
     iters: int | None = None
     pid: int | None = None
+    blas: str | None = None
 
 
 class TrainEvent(_Event):

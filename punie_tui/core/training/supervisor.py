@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from punie_tui.core.accel import mlx_env
 from punie_tui.core.atomic import atomic_write_text
 from punie_tui.core.training.config import TrainConfig
 from punie_tui.core.training.events import AlertEvent, EventWriter, FailedEvent, FinishedEvent
@@ -125,7 +126,8 @@ def supervise(
 
 def _watch(run_dir: Path, options: LaunchOptions, probe: Callable[[], SystemMemory]) -> RunResult:
     started = time.monotonic()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # The worker is MLX-heavy: it gets the optimized BLAS on Linux (core/accel.py).
+    env = mlx_env({**os.environ, "PYTHONUNBUFFERED": "1"})
     with (
         EventWriter(run_dir / METRICS_FILE) as writer,
         open(run_dir / LOG_FILE, "wb") as log,

@@ -20,6 +20,7 @@ import types
 from pathlib import Path
 from typing import Any
 
+from punie_tui.core.accel_probe import bound_blas_library
 from punie_tui.core.training.alerts import AlertTracker
 from punie_tui.core.training.config import TrainConfig, load_config
 from punie_tui.core.training.events import (
@@ -214,7 +215,15 @@ def run(run_dir: Path) -> int:
     # `mlx_lm.load(model, adapter_path=...)` and `mlx_lm fuse` read this file.
     save_config(vars(args), adapter_dir / "adapter_config.json")
     recorder.record(
-        StartedEvent(config=config.to_mlx_dict(), trainable_parameters=trainable, total_parameters=total, iters=config.iters, pid=os.getpid())
+        StartedEvent(
+            config=config.to_mlx_dict(),
+            trainable_parameters=trainable,
+            total_parameters=total,
+            iters=config.iters,
+            pid=os.getpid(),
+            # Which BLAS this run's matrix products use: a reference BLAS makes a run ~5x slower.
+            blas=bound_blas_library(),
+        )
     )
 
     train_data = token_length_dataset(train_set)
