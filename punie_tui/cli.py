@@ -12,7 +12,10 @@ import sys
 from collections.abc import Sequence
 
 # Command names, each the module `punie_tui.commands.<name>` (with `-` as `_`).
-COMMANDS: tuple[str, ...] = ("open", "check", "fix", "convert", "inspect", "label", "split", "stats", "doctor", "chat", "eval", "gate")
+COMMANDS: tuple[str, ...] = (
+    "open", "check", "fix", "convert", "inspect", "label", "split", "stats",
+    "monitor", "train", "demo-model", "doctor", "chat", "eval", "gate",
+)
 
 
 def _command_module(name: str):

@@ -36,3 +36,9 @@ def _no_blas_notice(monkeypatch: pytest.MonkeyPatch) -> None:
     # Screens must look the same whether or not this machine has OpenBLAS: the home screen's
     # BLAS notice stays hidden unless a test puts the real check back.
     monkeypatch.setattr("punie_tui.widgets.blas_notice.install_notice", lambda: None)
+
+
+@pytest.fixture()
+def train_workspace() -> Path:
+    """A workspace with two real recorded training runs (tests/fixtures/train_workspace)."""
+    return fixed_copy("train_workspace")
