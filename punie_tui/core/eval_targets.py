@@ -4,7 +4,6 @@ run (with the run's validation loss at each), or an OpenAI-compatible server alr
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,9 +13,11 @@ from typing import Any, Literal
 from punie_tui.config import Workspace
 from punie_tui.core.chat.mlx_model import ADAPTER_CONFIG, ModelSource, ModelSourceError
 from punie_tui.core.chat.server import SERVER_MODEL_NAME
+from punie_tui.core.training.events import EventFileError, TrainEvent, ValEvent, read_events
+from punie_tui.core.training.source import METRICS_FILE
 
 TargetKind = Literal["model", "adapter", "checkpoint", "server"]
-METRICS_FILE = "metrics.jsonl"
+# The runner's config file (core.training.worker's CONFIG_FILE; that module loads MLX helpers).
 RUN_CONFIG = "config.yaml"
 # mlx-lm names checkpoints by their iteration, zero-padded: `0000100_adapters.safetensors`.
 _CHECKPOINT = re.compile(r"^(\d+)_adapters\.safetensors$")
@@ -115,22 +116,15 @@ def run_training_file(run_dir: Path) -> Path | None:
 def run_losses(run_dir: Path) -> tuple[dict[int, float], int | None]:
     """Validation losses by iteration, and the last trained iteration, from the run's metrics.jsonl."""
     path = run_dir / METRICS_FILE
-    losses: dict[int, float] = {}
-    last: int | None = None
     if not path.is_file():
-        return losses, last
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line being written while we read; the monitor reports broken lines
-        if not isinstance(event, dict) or not isinstance(event.get("iteration"), int):
-            continue
-        if event.get("type") == "val" and isinstance(event.get("val_loss"), (int, float)):
-            losses[event["iteration"]] = float(event["val_loss"])
-        elif event.get("type") == "train":
-            last = max(last or 0, event["iteration"])
-    return losses, last
+        return {}, None
+    try:
+        events = read_events(path)
+    except EventFileError as exc:
+        raise ModelSourceError(str(exc)) from exc
+    losses = {event.iteration: event.val_loss for event in events if isinstance(event, ValEvent)}
+    trained = [event.iteration for event in events if isinstance(event, TrainEvent)]
+    return losses, max(trained, default=None)
 
 
 def nearest_loss(losses: dict[int, float], iteration: int | None) -> float | None:

@@ -99,7 +99,8 @@ def make_run(tmp_path: Path, checkpoints: list[int], final: bool = True, trained
     if final:
         (adapters / "adapters.safetensors").write_bytes(b"weights")
     events = [{"type": "val", "iteration": 1, "val_loss": 3.0}, {"type": "val", "iteration": 50, "val_loss": 1.5},
-              {"type": "val", "iteration": 100, "val_loss": 1.7}, {"type": "train", "iteration": trained_to or max(checkpoints)}]
+              {"type": "val", "iteration": 100, "val_loss": 1.7}, {"type": "train", "iteration": trained_to or max(checkpoints), "train_loss": 1.0}]
+    # A live run's last line may be half written; it is left out.
     (run / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events) + '{"type": "val", "iter')
     return run
 
@@ -151,3 +152,11 @@ def test_the_punie_baselines_show_as_marked_reference_rows(punie_data):
     markdown = render_markdown(EvalReport([], references))
     assert "| hosted agent [reference] (one code-search query; pauleveritt/punie 1fe77fb, MIT) | - | - | - | - | - | - | 2.41 | - |" in markdown
     assert "| Qwen2.5-Coder-7B-Instruct-4bit + LoRA [reference] (5/5 on a five-query check; pauleveritt/punie 1fe77fb, MIT) | 100% |" in markdown
+
+
+def test_a_broken_metrics_line_is_reported_with_file_and_line(tmp_path):
+    run = make_run(tmp_path, [50])
+    metrics = run / "metrics.jsonl"
+    metrics.write_text('{"type": "val", "iteration": 50, "val_loss": 1.5}\n{"type": "val", "iteration": "soon"}\n')
+    with pytest.raises(ModelSourceError, match=rf"{metrics}:2: not a training event"):
+        run_targets(run, ModelSource(tmp_path))
