@@ -5,8 +5,8 @@ The commands run through the CLI's entry point in this process: a process that r
 sometimes aborts at interpreter exit ("terminate called without an active exception", since the
 chat's batched MLX stream landed), which would make subprocess exit codes flaky.
 
-The trained demo model (fixture `trained_demo_model`, on the training branch) is not merged yet, so
-these run on the untrained demo model, whose answers never stop within the token limit.
+The suite runs on the untrained demo model (answers that never stop) and the trained one (tool calls
+run for real, then answers); the rest on the untrained one.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from punie_tui.core.evaluate import EvalOptions, run_suite
 
 pytestmark = pytest.mark.slow
 
-MAX_TOKENS = "24"
+# Enough for the trained model to finish a call and an answer, few enough to stay fast.
+MAX_TOKENS = "64"
 QUERIES = [
     {"prompt": "Which file contains the `Dataset` class?", "expected": "tool", "tool": "run_command"},
     {"prompt": "Read punie_tui/widgets/confirm.py and describe the widget.", "expected": "tool", "tool": "read_file"},
@@ -51,7 +52,9 @@ def without_timing(turns: list[dict]) -> list[dict]:
     return [{key: value for key, value in turn.items() if key != "seconds"} for turn in turns]
 
 
-def test_suite_results_match_single_chat_runs_of_the_same_prompts(demo_model, demo_workspace, queries, tmp_path, capsys):
+@pytest.mark.parametrize("model_fixture", ["demo_model", "trained_demo_model"])
+def test_suite_results_match_single_chat_runs_of_the_same_prompts(model_fixture, request, demo_workspace, queries, tmp_path, capsys):
+    demo_model = request.getfixturevalue(model_fixture)
     workspace = open_workspace(demo_workspace)
     suite = build_suite(workspace, queries, seen=1)
     report = run_suite(workspace, [model_target(ModelSource(demo_model))], suite, options=EvalOptions(max_tokens=int(MAX_TOKENS)))
@@ -67,9 +70,15 @@ def test_suite_results_match_single_chat_runs_of_the_same_prompts(demo_model, de
         assert result.got == ("tool" if chat["tool_calls"] else "direct")
         assert result.tokens == sum(turn["tokens"] for turn in chat["turns"])
 
+    if model_fixture == "trained_demo_model":
+        # Trained, it calls tools for real on the tool queries and answers the direct one directly.
+        assert [r.got for r in results[:3]] == ["tool", "tool", "direct"]
+        assert all(turn["tool_results"][0]["status"] == "ok" for r in results[:2] for turn in r.transcript["turns"][:1])
+
     out = tmp_path / "report.md"
-    # No --model: the demo workspace names none, so the eval, like the chat, runs the demo model.
-    code, data = punie(capsys, "eval", str(demo_workspace), "--queries", str(queries), "--seen", "1",
+    # Without --model the demo workspace, naming none, runs the untrained demo model, as the chat does.
+    model = ["--model", str(demo_model)] if model_fixture == "trained_demo_model" else []
+    code, data = punie(capsys, "eval", str(demo_workspace), *model, "--queries", str(queries), "--seen", "1",
                        "--max-tokens", MAX_TOKENS, "--json", "--out", str(out))
     assert code == 0
     (target,) = data["targets"]
@@ -78,8 +87,9 @@ def test_suite_results_match_single_chat_runs_of_the_same_prompts(demo_model, de
         (r.query.prompt, r.got, r.verdict, r.turns) for r in results
     ]
     assert target["accuracy"] == pytest.approx(report.targets[0].metrics()["accuracy"], abs=1e-4)
-    assert target["name"] == "demo model (untrained)" and target["base"] == str(demo_model)
-    assert "| demo model (untrained) |" in out.read_text()
+    name = demo_model.name if model_fixture == "trained_demo_model" else "demo model (untrained)"
+    assert target["name"] == name and target["base"] == str(demo_model)
+    assert f"| {name} |" in out.read_text()
 
 
 @pytest.fixture()
