@@ -171,3 +171,19 @@ def test_a_server_url_target_runs_the_suite_through_the_running_server(demo_mode
     assert served.warnings == in_process.warnings
     # The same model, prompt and greedy decoding on both paths.
     assert [r.transcript["turns"][0]["text"] for r in served.results] == [r.transcript["turns"][0]["text"] for r in in_process.results]
+
+
+def test_the_checkpoint_of_the_real_demo_training_run_answers_as_the_trained_model(demo_model, trained_demo_model, demo_workspace, queries):
+    run_dir = Path(json.loads((trained_demo_model / "punie_training.json").read_text())["run_dir"])
+    if not run_dir.is_dir():
+        pytest.skip(f"the demo training run folder {run_dir} was removed after training")
+    workspace = open_workspace(demo_workspace)
+    suite = build_suite(workspace, queries, seen=0)
+    checkpoints = run_targets(run_dir, ModelSource(demo_model))
+    last = checkpoints[-1]
+    assert last.kind == "checkpoint" and last.val_loss is not None
+    report = run_suite(workspace, [last, model_target(ModelSource(trained_demo_model))], suite, options=EvalOptions(max_tokens=48))
+    from_checkpoint, fused = report.targets
+    # Its last checkpoint on the untrained base is the trained model: the same answers, call for call.
+    assert [without_timing(r.transcript["turns"]) for r in from_checkpoint.results] == [without_timing(r.transcript["turns"]) for r in fused.results]
+    assert from_checkpoint.metrics()["accuracy"] == fused.metrics()["accuracy"] > 0.5
