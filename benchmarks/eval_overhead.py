@@ -4,7 +4,7 @@ the suite rendered is generated again, greedy, on the same loaded model, and mus
 text. Runs alternate; medians compared (goal: <= 1.1x), with and without the time the real tool
 programs take (a model that calls tools spends it in any harness).
 
-    python benchmarks/eval_overhead.py [PATH] [--model DIR] [--max-tokens N] [--queries N] [--runs N]
+    python benchmarks/eval_overhead.py [PATH] [--model DIR | --trained] [--max-tokens N] [--queries N] [--runs N]
 """
 
 from __future__ import annotations
@@ -72,6 +72,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="?", type=Path, default=REPO / "data", help="workspace (default: the bundled demo workspace)")
     parser.add_argument("--model", type=Path, help="MLX model folder (default: as the eval picks it, the demo model here)")
+    parser.add_argument("--trained", action="store_true", help="the trained demo model (trained first, a few minutes, when not cached)")
+    parser.add_argument("--iters", type=int, default=600, help="iterations of the trained demo model (default 600, the test suite's build)")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--queries", type=int, default=20, help="held-out queries to run (default 20)")
     parser.add_argument("--runs", type=int, default=3)
@@ -85,6 +87,10 @@ def main() -> int:
 
     workspace = open_workspace(args.path)
     setup = chat_setup(workspace)
+    if args.trained:
+        from punie_tui.core.training.demo_training import ensure_trained_demo_model
+
+        args.model = ensure_trained_demo_model(iters=args.iters)
     target = model_target(base_source(workspace, args.model))
     queries = build_suite(workspace, seen=0)[: args.queries]
     options = EvalOptions(max_tokens=args.max_tokens)
