@@ -34,6 +34,8 @@ class ScreenEntry:
 # Each screen is its own mode, so switching keeps every screen's state (cursor, edits, charts).
 SCREENS: dict[str, ScreenEntry] = {
     "home": ScreenEntry("punie_tui.screens.home", "HomeScreen", "h", "Home", "The workspace at a glance"),
+    "inspect": ScreenEntry("punie_tui.screens.inspect", "InspectScreen", "i", "Inspect", "Find and fix broken tool calls"),
+    "label": ScreenEntry("punie_tui.screens.label", "LabelScreen", "l", "Label", "Label examples tool, direct or skip, one key each"),
     "chat": ScreenEntry("punie_tui.screens.chat", "ChatScreen", "c", "Chat", "Spot-check a model's tool loop with real tools"),
 }
 
@@ -109,6 +111,8 @@ class PunieApp(App[None]):
         self.user_settings = user_settings
         if user_settings.theme in self.available_themes:
             self.theme = user_settings.theme
+        # Users remap any binding by its id (`"label.tool" = "k"`) in settings.toml's [keymap].
+        self.set_keymap(user_settings.keymap)
         home = self._screen_stacks.get("home")
         if home:
             home[0].workspace_opened(workspace)
@@ -142,7 +146,7 @@ class PunieApp(App[None]):
                 self.exit()
 
         self.push_screen(
-            ConfirmDialog(f"Unsaved changes in: {', '.join(unsaved)}.\nQuit and lose them?", yes="Quit", no="Stay"),
+            ConfirmDialog(f"Unsaved changes in: {', '.join(unsaved)}.\nQuit without saving?", yes="Quit", no="Stay"),
             decided,
         )
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 # Command names, each the module `punie_tui.commands.<name>` (with `-` as `_`).
-COMMANDS: tuple[str, ...] = ("open", "chat")
+COMMANDS: tuple[str, ...] = ("open", "check", "fix", "convert", "inspect", "label", "split", "stats", "chat")
 
 
 def _command_module(name: str):

@@ -40,3 +40,13 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     home = tmp_path_factory.mktemp("xdg")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
+@pytest.fixture()
+def domain_workspace(tmp_path: Path) -> Path:
+    """A copy of tests/fixtures/domain_ws: 66 real examples (16 tool, 50 direct), batch size 4."""
+    import shutil
+
+    target = tmp_path / "domain_ws"
+    shutil.copytree(REPO / "tests" / "fixtures" / "domain_ws", target, ignore=shutil.ignore_patterns("README.md"))
+    return target

@@ -7,10 +7,12 @@ read.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,7 +128,7 @@ def parse_line(path: Path, line: int, raw: bytes) -> Record:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Record(path, line, raw, None, f"not UTF-8: byte {exc.start + 1} is 0x{body[exc.start]:02x}", "broken")
-    if not text.strip():
+    if not text or text.isspace():
         return Record(path, line, raw, None, "blank line (mlx-lm fails on it)", "broken")
     try:
         data = json.loads(text)
@@ -205,8 +207,8 @@ def _digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def load_dataset(path: Path | str) -> Dataset:
-    """Read one JSONL file; every line becomes a record (broken ones keep their error)."""
+def read_content(path: Path | str) -> bytes:
+    """A JSONL file's bytes; raises DatasetError when it is missing, a folder or not text."""
     path = Path(path)
     if not path.exists():
         raise DatasetError(f"{path}: no such file")
@@ -218,8 +220,39 @@ def load_dataset(path: Path | str) -> Dataset:
         raise DatasetError(f"{path}: cannot be read: {exc.strerror}") from exc
     if b"\x00" in content[:65536]:
         raise DatasetError(f"{path}: not a text file (it contains NUL bytes)")
-    records = [parse_line(path, number, raw) for number, raw in enumerate(_split_lines(content), start=1)]
+    return content
+
+
+def iter_records(path: Path, content: bytes) -> Iterator[Record]:
+    """Every line of a file's content as a Record, one at a time (for a pass that keeps none)."""
+    for number, raw in enumerate(_split_lines(content), start=1):
+        yield parse_line(path, number, raw)
+
+
+def load_dataset(path: Path | str) -> Dataset:
+    """Read one JSONL file; every line becomes a record (broken ones keep their error)."""
+    path = Path(path)
+    content = read_content(path)
+    with gc_paused():
+        records = list(iter_records(path, content))
     return Dataset(path, records, _digest(content))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector during a bulk pass over many records.
+
+    Loading and linting allocate objects per line and free few; the collector would rescan the
+    growing heap over and over (half the time on 100k lines). Records hold no reference cycles,
+    so nothing waits long for collection.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def expand_paths(paths: Iterable[Path | str]) -> list[Path]:

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from punie_tui.core.dataset import Dataset, DatasetError, load_dataset
+from punie_tui.core.dataset import Dataset
 from punie_tui.core.formats import record_formats
+from punie_tui.core.journal import JournalProblem
+from punie_tui.core.labelled import open_labelled_datasets
 from punie_tui.core.labels import human_label, suggested_label
 
 if TYPE_CHECKING:
@@ -32,6 +34,8 @@ class WorkspaceSummary:
     labels: Counter[str]
     content: Counter[str]
     runs: list[str]
+    # Journal lines that could not be applied (corrupt, or their record changed).
+    problems: list[JournalProblem] = field(default_factory=list)
 
     @property
     def records(self) -> int:
@@ -61,14 +65,17 @@ def summarize_dataset(dataset: Dataset, labels: Counter[str], content: Counter[s
 
 
 def summarize_workspace(workspace: Workspace) -> WorkspaceSummary:
+    """Summarise the workspace as it is now: its files with the pending label journal applied."""
     labels: Counter[str] = Counter()
     content: Counter[str] = Counter()
+    session = open_labelled_datasets(workspace)
+    datasets = {dataset.path: dataset for dataset in session.datasets}
     files = []
     for path in workspace.dataset_paths():
-        try:
-            files.append(summarize_dataset(load_dataset(path), labels, content))
-        except DatasetError as exc:
-            files.append(FileSummary(path, error=str(exc)))
+        if path in datasets:
+            files.append(summarize_dataset(datasets[path], labels, content))
+        else:
+            files.append(FileSummary(path, error=session.errors.get(path, "not read")))
     runs_dir = workspace.runs_dir
     runs = sorted(p.name for p in runs_dir.iterdir() if p.is_dir()) if runs_dir.is_dir() else []
-    return WorkspaceSummary(workspace.root, files, labels, content, runs)
+    return WorkspaceSummary(workspace.root, files, labels, content, runs, session.problems)

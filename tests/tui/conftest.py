@@ -23,3 +23,9 @@ def fixed_copy(fixture: str) -> Path:
 @pytest.fixture()
 def small_workspace() -> Path:
     return fixed_copy("small_workspace")
+
+
+@pytest.fixture()
+def fixed_domain_workspace() -> Path:
+    """tests/fixtures/domain_ws (66 real examples) at a fixed path, for label screen snapshots."""
+    return fixed_copy("domain_ws")
