@@ -38,7 +38,7 @@ from pydantic_ai.models import Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage
 
-from punie_tui.core.chat.output import FallbackParser, StreamSplitter, parse_call_region
+from punie_tui.core.chat.output import FallbackParser, ParsedCall, StreamSplitter, parse_call_region, punie_parser
 
 ADAPTER_CONFIG = "adapter_config.json"
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
@@ -128,7 +128,6 @@ class MlxModel(Model):
         *,
         tool_definitions: list[dict[str, Any]] | None = None,
         render_tools: bool = True,
-        fallback_parser: FallbackParser | None = None,
         settings: ModelSettings | None = None,
     ) -> None:
         super().__init__(settings=settings)
@@ -138,7 +137,8 @@ class MlxModel(Model):
         self.render_tools = render_tools
         # The workspace's definitions, used verbatim so the prompt renders exactly as in training.
         self.tool_definitions = {(d.get("function", d))["name"]: d for d in tool_definitions or []}
-        self.fallback_parser = fallback_parser
+        # Where the tokenizer's mlx-lm parser finds no call, punie's parser tries every format it knows.
+        self.fallback_parser = punie_parser(list(self.tool_definitions.values()))
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="punie-mlx")
         self._loaded: Future | None = None
 
@@ -297,6 +297,10 @@ class MlxStreamedResponse(StreamedResponse):
             calls, leftover = parse_call_region(
                 splitter.call_region, call_start, tokenizer.tool_call_end, tokenizer.tool_parser, self._tools, self._fallback
             )
+        elif self._fallback is not None:
+            # No marker of the tokenizer's own format: the model may still write calls another way
+            # (a json fence, `Tool call:`); the text stays as written, the calls are added.
+            calls = [ParsedCall(name, arguments) for name, arguments in self._fallback(splitter.raw)]
         if leftover:
             for event in self._parts_manager.handle_text_delta(vendor_part_id="content", content=leftover):
                 yield event
