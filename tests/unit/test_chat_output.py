@@ -91,18 +91,18 @@ def stream_text(pieces: list[str], stop_sequences: tuple[str, ...] = ()):
     from mlx_lm.utils import load_tokenizer
     from pydantic_ai.models import ModelRequestParameters
 
-    from punie_tui.core.chat.mlx_model import MlxStreamedResponse, _Chunk
+    from punie_tui.core.chat.mlx_model import MlxStreamedResponse, TokenPipe, _Chunk
     from punie_tui.core.demo import bundled_data_dir
 
     tokenizer = load_tokenizer(bundled_data_dir() / "tokenizer")
 
     async def run():
-        queue: asyncio.Queue = asyncio.Queue()
+        pipe = TokenPipe(asyncio.get_running_loop())
         for index, piece in enumerate(pieces, 1):
-            queue.put_nowait(_Chunk(piece, 10, index, "stop" if index == len(pieces) else None))
-        queue.put_nowait(None)
+            pipe.put(_Chunk(piece, 10, index, "stop" if index == len(pieces) else None))
+        pipe.put(None, urgent=True)
         response = MlxStreamedResponse(
-            model_request_parameters=ModelRequestParameters(), _model_name="demo", _queue=queue, _cancel=threading.Event(),
+            model_request_parameters=ModelRequestParameters(), _model_name="demo", _pipe=pipe, _cancel=threading.Event(),
             _tokenizer=tokenizer, _tools=TOOLS, _stop_sequences=stop_sequences, _fallback=punie_parser(TOOLS),
         )
         async for _ in response:
@@ -131,3 +131,29 @@ def test_streamed_broken_call_stays_text_with_its_markers():
     response = stream_text(["<tool_call>", '\n{"name": read_file}\n', "</tool_call>"])
     assert [part.part_kind for part in response.parts] == ["text"]
     assert response.parts[0].content.startswith("<tool_call>")
+
+
+def test_token_pipe_delivers_every_chunk_in_order_from_another_thread():
+    import asyncio
+    import threading
+
+    from punie_tui.core.chat.mlx_model import TokenPipe
+
+    async def run() -> tuple[list, int]:
+        pipe = TokenPipe(asyncio.get_running_loop())
+
+        def produce() -> None:
+            for index in range(2000):
+                pipe.put(index, urgent=index == 0)
+            pipe.put(None, urgent=True)
+
+        threading.Thread(target=produce).start()
+        received, batches = [], 0
+        while not received or received[-1] is not None:
+            received.extend(await pipe.batch())
+            batches += 1
+        return received, batches
+
+    received, batches = asyncio.run(run())
+    assert received == [*range(2000), None]
+    assert batches < 2000  # many chunks per wake-up

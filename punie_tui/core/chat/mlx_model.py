@@ -2,7 +2,7 @@
 folder, or a base plus one checkpoint file of a training run; streamed token by token.
 
 MLX arrays belong to the thread that made them, so one thread owned by the model loads it and runs
-every generation; the async side reads the tokens from a queue.
+every generation; the async side reads the tokens from a `TokenPipe`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import uuid
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -111,6 +113,36 @@ def _mlx_load(model: str, adapter: str | None) -> tuple[Any, Any]:
     return load(model, adapter_path=adapter)
 
 
+class TokenPipe:
+    """Chunks from the generation thread to the event loop, waking the loop at most once per
+    interval: a wake-up per token would cost the generation thread its share of the GIL."""
+
+    INTERVAL = 0.005
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: deque[Any] = deque()
+        self._ready = asyncio.Event()
+        self._last_wake = 0.0
+
+    def put(self, item: Any, *, urgent: bool = False) -> None:
+        """Called on the generation thread; `urgent` (first token, end) wakes the loop at once."""
+        self._items.append(item)
+        now = time.monotonic()
+        if urgent or now - self._last_wake >= self.INTERVAL:
+            self._last_wake = now
+            self._loop.call_soon_threadsafe(self._ready.set)
+
+    async def batch(self) -> list[Any]:
+        """Every chunk waiting, after waiting for at least one."""
+        while not self._items:
+            self._ready.clear()
+            if self._items:
+                break
+            await self._ready.wait()
+        return [self._items.popleft() for _ in range(len(self._items))]
+
+
 @dataclass
 class _Chunk:
     text: str
@@ -207,13 +239,13 @@ class MlxModel(Model):
         # Loading may take seconds: wait for it without blocking the event loop.
         model, tokenizer = await asyncio.wrap_future(self._loading())
         prompt = self.render_prompt(messages, tools if self.render_tools else [])
-        queue: asyncio.Queue[_Chunk | BaseException | None] = asyncio.Queue()
+        pipe = TokenPipe(loop)
         cancel = threading.Event()
-        job = self._executor.submit(_generate, model, tokenizer, prompt, settings, loop, queue, cancel)
+        job = self._executor.submit(_generate, model, tokenizer, prompt, settings, pipe, cancel)
         response = MlxStreamedResponse(
             model_request_parameters=model_request_parameters,
             _model_name=self.model_name,
-            _queue=queue,
+            _pipe=pipe,
             _cancel=cancel,
             _tokenizer=tokenizer,
             _tools=tools,
@@ -227,9 +259,8 @@ class MlxModel(Model):
             await asyncio.wrap_future(job)
 
 
-def _generate(model: Any, tokenizer: Any, prompt: str, settings: dict[str, Any], loop: asyncio.AbstractEventLoop,
-              queue: asyncio.Queue, cancel: threading.Event) -> None:
-    """Runs on the model's thread: stream tokens into the queue until done, cancelled or failed."""
+def _generate(model: Any, tokenizer: Any, prompt: str, settings: dict[str, Any], pipe: TokenPipe, cancel: threading.Event) -> None:
+    """Runs on the model's thread: stream tokens into the pipe until done, cancelled or failed."""
     import mlx.core as mx
     from mlx_lm import stream_generate
     from mlx_lm.sample_utils import make_sampler
@@ -240,13 +271,14 @@ def _generate(model: Any, tokenizer: Any, prompt: str, settings: dict[str, Any],
         sampler = make_sampler(temp=float(settings.get("temperature", 0.0)), top_p=float(settings.get("top_p", 1.0)))
         tokens = tokenizer.encode(prompt, add_special_tokens=False)
         for item in stream_generate(model, tokenizer, tokens, max_tokens=int(settings.get("max_tokens", 512)), sampler=sampler):
-            loop.call_soon_threadsafe(queue.put_nowait, _Chunk(item.text, item.prompt_tokens, item.generation_tokens, item.finish_reason))
+            chunk = _Chunk(item.text, item.prompt_tokens, item.generation_tokens, item.finish_reason)
+            pipe.put(chunk, urgent=item.generation_tokens == 1)
             if cancel.is_set():
                 break
     except Exception as exc:  # handed to the async side, which raises it in the caller
-        loop.call_soon_threadsafe(queue.put_nowait, exc)
+        pipe.put(exc, urgent=True)
     finally:
-        loop.call_soon_threadsafe(queue.put_nowait, None)
+        pipe.put(None, urgent=True)
 
 
 @dataclass
@@ -254,7 +286,7 @@ class MlxStreamedResponse(StreamedResponse):
     """The events of one generation: text as it is safe to show, then the parsed tool calls."""
 
     _model_name: str
-    _queue: asyncio.Queue
+    _pipe: TokenPipe
     _cancel: threading.Event
     _tokenizer: Any
     _tools: list[dict[str, Any]]
@@ -269,10 +301,8 @@ class MlxStreamedResponse(StreamedResponse):
         last: _Chunk | None = None
         done = False
         while not done:
-            # Take every chunk already waiting: one event per batch keeps up with fast generation.
-            items = [await self._queue.get()]
-            while not self._queue.empty():
-                items.append(self._queue.get_nowait())
+            # One event per batch of waiting chunks keeps up with fast generation.
+            items = await self._pipe.batch()
             shown = ""
             for item in items:
                 if item is None:
