@@ -12,7 +12,10 @@ import sys
 from collections.abc import Sequence
 
 # Command names, each the module `punie_tui.commands.<name>` (with `-` as `_`).
-COMMANDS: tuple[str, ...] = ("open", "check", "fix", "convert", "inspect", "label", "split", "stats", "chat")
+COMMANDS: tuple[str, ...] = (
+    "open", "check", "fix", "convert", "inspect", "label", "split", "stats",
+    "monitor", "train", "demo-model", "doctor", "chat",
+)
 
 
 def _command_module(name: str):
@@ -32,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:
+        # Run as a program: first of all, restart once with an optimized BLAS preloaded for MLX
+        # (Linux only; see core/accel.py). A call with explicit arguments is in-process: no exec.
+        from punie_tui.core.accel import reexec_with_blas
+
+        reexec_with_blas()
     args_list = list(sys.argv[1:] if argv is None else argv)
     # `punie-tui PATH` and `punie-tui` mean `punie-tui open [PATH]`.
     if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help")):

@@ -6,6 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from punie_tui.core.accel import preload_in_process
+
+# MLX run inside the test process gets the optimized BLAS as punie's own processes do (Linux; see
+# core/accel.py): before any test imports MLX.
+preload_in_process()
+
 REPO = Path(__file__).resolve().parents[1]
 PUNIE_DATA = REPO.parent / "shared" / "punie-data"
 
@@ -50,3 +56,26 @@ def domain_workspace(tmp_path: Path) -> Path:
     target = tmp_path / "domain_ws"
     shutil.copytree(REPO / "tests" / "fixtures" / "domain_ws", target, ignore=shutil.ignore_patterns("README.md"))
     return target
+
+
+# Iterations of the demo model trained for tests: enough for well-formed tool calls on training
+# prompts, few enough that a cold build stays within a few minutes on 2 CPU cores. The CLI's
+# `punie-tui demo-model OUT --train` defaults to more.
+TRAINED_DEMO_MODEL_TEST_ITERS = 600
+
+
+@pytest.fixture(scope="session")
+def trained_demo_model() -> Path:
+    """The demo model fine-tuned on the demo examples, trained once per content hash into the
+    user cache folder (~/.cache/punie-tui) and reused by later sessions."""
+    from punie_tui.core.training.demo_training import ensure_trained_demo_model
+
+    return ensure_trained_demo_model(iters=TRAINED_DEMO_MODEL_TEST_ITERS)
+
+
+@pytest.fixture(scope="session")
+def untrained_demo_model() -> Path:
+    """The demo model with random weights (cached by content hash in the user cache folder)."""
+    from punie_tui.core.demo_model import ensure_demo_model
+
+    return ensure_demo_model()

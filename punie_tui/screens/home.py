@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from punie_tui.core.summary import WorkspaceSummary, summarize_workspace
 from punie_tui.widgets.balance import BalanceGauge
+from punie_tui.widgets.blas_notice import BlasNotice
 
 if TYPE_CHECKING:
     from punie_tui.config import Workspace
@@ -50,6 +51,7 @@ class HomeScreen(Screen[None]):
         yield Header()
         with Vertical():
             yield Static(self._settings_text() if self.workspace else f"Opening {self.app.root}...", id="settings")
+            yield BlasNotice()
             yield Static("Files", classes="section-title")
             yield DataTable(id="files", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="lower"):

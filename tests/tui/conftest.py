@@ -29,3 +29,16 @@ def small_workspace() -> Path:
 def fixed_domain_workspace() -> Path:
     """tests/fixtures/domain_ws (66 real examples) at a fixed path, for label screen snapshots."""
     return fixed_copy("domain_ws")
+
+
+@pytest.fixture(autouse=True)
+def _no_blas_notice(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Screens must look the same whether or not this machine has OpenBLAS: the home screen's
+    # BLAS notice stays hidden unless a test puts the real check back.
+    monkeypatch.setattr("punie_tui.widgets.blas_notice.install_notice", lambda: None)
+
+
+@pytest.fixture()
+def train_workspace() -> Path:
+    """A workspace with two real recorded training runs (tests/fixtures/train_workspace)."""
+    return fixed_copy("train_workspace")

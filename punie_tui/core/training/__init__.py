@@ -1,0 +1,1 @@
+"""Training: run configs, the mlx-lm runner and its supervisor, metrics events, log parsers, memory."""
