@@ -1,13 +1,14 @@
 """A pydantic-ai Model that runs an MLX model in this process: a base model, a base plus an adapter
 folder, or a base plus one checkpoint file of a training run; streamed token by token.
 
-MLX arrays belong to the thread that made them, so one thread owned by the model loads it and runs
-every generation; the async side reads the tokens from a `TokenPipe`.
+MLX arrays belong to the thread that made them, so one thread loads every model and runs every
+generation; the async side reads the tokens from a `TokenPipe`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import queue
 import re
 import shutil
 import tempfile
@@ -16,7 +17,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -113,6 +114,45 @@ def _mlx_load(model: str, adapter: str | None) -> tuple[Any, Any]:
     return load(model, adapter_path=adapter)
 
 
+class MlxThread:
+    """The one thread that runs MLX for every in-process model, for the life of the process.
+
+    It never exits: MLX keeps a compile cache per thread whose destructor, run as a thread ends,
+    needs the interpreter; a thread ending while Python shuts down aborts the whole process
+    ("terminate called without an active exception"). A daemon thread blocked on its queue is
+    simply stopped with the process instead.
+    """
+
+    _instance: MlxThread | None = None
+    _create = threading.Lock()
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="punie-mlx", daemon=True).start()
+
+    @classmethod
+    def get(cls) -> MlxThread:
+        with cls._create:
+            if cls._instance is None:
+                cls._instance = MlxThread()
+            return cls._instance
+
+    def submit(self, fn: Any, *args: Any) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, fn, args))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            future, fn, args = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # handed to whoever waits on the future
+                future.set_exception(exc)
+
+
 class TokenPipe:
     """Chunks from the generation thread to the event loop, waking the loop at most once per
     interval: a wake-up per token would cost the generation thread its share of the GIL."""
@@ -171,7 +211,7 @@ class MlxModel(Model):
         self.tool_definitions = {(d.get("function", d))["name"]: d for d in tool_definitions or []}
         # Where the tokenizer's mlx-lm parser finds no call, punie's parser tries every format it knows.
         self.fallback_parser = punie_parser(list(self.tool_definitions.values()))
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="punie-mlx")
+        self._thread = MlxThread.get()
         self._loaded: Future | None = None
 
     @property
@@ -184,7 +224,7 @@ class MlxModel(Model):
 
     def _loading(self) -> Future:
         if self._loaded is None:
-            self._loaded = self._executor.submit(_load, self.source)
+            self._loaded = self._thread.submit(_load, self.source)
         return self._loaded
 
     def load(self) -> tuple[Any, Any]:
@@ -192,11 +232,18 @@ class MlxModel(Model):
         return self._loading().result()
 
     def submit(self, fn: Any, *args: Any) -> Future:
-        """Run `fn(*args)` on the model's thread, where its MLX arrays live."""
-        return self._executor.submit(fn, *args)
+        """Run `fn(*args)` on the MLX thread, where the model's arrays live."""
+        return self._thread.submit(fn, *args)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
+        """Wait for this model's work to end and free its weights (on the thread that made them)."""
+        self._thread.submit(self._release).result()
+
+    def _release(self) -> None:
+        import mlx.core as mx
+
+        self._loaded = None
+        mx.clear_cache()
 
     def render_prompt(self, messages: list[ModelMessage], tools: list[dict[str, Any]]) -> str:
         """The exact prompt text the model sees: its chat template with the tools."""
@@ -241,7 +288,7 @@ class MlxModel(Model):
         prompt = self.render_prompt(messages, tools if self.render_tools else [])
         pipe = TokenPipe(loop)
         cancel = threading.Event()
-        job = self._executor.submit(_generate, model, tokenizer, prompt, settings, pipe, cancel)
+        job = self._thread.submit(_generate, model, tokenizer, prompt, settings, pipe, cancel)
         response = MlxStreamedResponse(
             model_request_parameters=model_request_parameters,
             _model_name=self.model_name,
