@@ -154,3 +154,14 @@ def test_a_hugging_face_id_is_left_to_mlx_lm(workspace_dir):
     (workspace_dir / "punie.toml").write_text('model = "mlx-community/Qwen2.5-Coder-7B-Instruct-4bit"\n')
     source = resolve_source(open_workspace(workspace_dir))
     assert source.is_hub_id and str(source.base) == "mlx-community/Qwen2.5-Coder-7B-Instruct-4bit"
+
+
+def test_without_a_model_the_installed_trained_demo_model_is_used(workspace_dir):
+    from punie_tui.core.training.demo_training import TRAINING_FILE, demo_model_install_dir
+
+    installed = demo_model_install_dir()
+    installed.mkdir(parents=True)
+    (installed / "config.json").write_text("{}")
+    (installed / TRAINING_FILE).write_text("{}")
+    source = resolve_source(open_workspace(workspace_dir))
+    assert source.base == installed.resolve() and source.label == "demo model (trained)"

@@ -9,6 +9,7 @@ from typing import Any
 
 from punie_tui.core.atomic import atomic_write_text
 from punie_tui.core.chat.transcript import Transcript
+from punie_tui.core.formats import openai_call, render_call
 
 CHAT_EXAMPLES_FILE = "chat-examples.jsonl"
 
@@ -17,19 +18,11 @@ class ExampleError(Exception):
     """An edited example that is not a usable training example; the message says what is wrong."""
 
 
-def _qwen25_calls(turn_calls: list[dict[str, Any]]) -> str:
-    # The layout of the demo data's calls: each call's JSON on its own line between the tags.
-    return "\n".join(
-        "<tool_call>\n" + json.dumps({"name": call["name"], "arguments": call["arguments"]}, ensure_ascii=False) + "\n</tool_call>"
-        for call in turn_calls
-    )
-
-
 def transcript_to_example(transcript: Transcript, target_format: str = "qwen25-json") -> dict[str, Any]:
     """A `messages` training example with the transcript's prompt, calls, results and answers.
 
-    Calls are written in the workspace's target format: `qwen25-json` tags in the assistant text, or
-    `openai` tool_calls on the assistant message.
+    Calls are written in the workspace's target format, in that format's canonical layout (text
+    formats in the assistant's content, `openai` as tool_calls on the assistant message).
     """
     messages: list[dict[str, Any]] = []
     if transcript.system_prompt:
@@ -42,14 +35,20 @@ def transcript_to_example(transcript: Transcript, target_format: str = "qwen25-j
             messages.append({"role": "assistant", "content": data["text"]})
             continue
         if target_format == "openai":
-            tool_calls = [{"type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}} for c in calls]
+            tool_calls = [openai_call(c["name"], _as_object(c["arguments"])) for c in calls]
             messages.append({"role": "assistant", "content": "", "tool_calls": tool_calls})
         else:
-            messages.append({"role": "assistant", "content": _qwen25_calls(calls)})
+            text = "\n".join(render_call(c["name"], _as_object(c["arguments"]), target_format) for c in calls)
+            messages.append({"role": "assistant", "content": text})
         for result in data["tool_results"]:
             content = result["output"] if result["status"] == "ok" else f"{result['status'].capitalize()}: {result['reason']}"
             messages.append({"role": "tool", "content": content})
     return {"messages": messages}
+
+
+def _as_object(arguments: dict[str, Any] | str) -> dict[str, Any]:
+    # Unparseable arguments are kept whole for the user to correct in the editor.
+    return arguments if isinstance(arguments, dict) else {"INVALID_JSON": arguments}
 
 
 def parse_example(text: str) -> dict[str, Any]:

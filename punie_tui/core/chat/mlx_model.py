@@ -1,20 +1,23 @@
 """A pydantic-ai Model that runs an MLX model in this process: a base model, a base plus an adapter
 folder, or a base plus one checkpoint file of a training run; streamed token by token.
 
-MLX arrays belong to the thread that made them, so one thread owned by the model loads it and runs
-every generation; the async side reads the tokens from a queue.
+MLX arrays belong to the thread that made them, so one thread loads every model and runs every
+generation; the async side reads the tokens from a `TokenPipe`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import queue
 import re
 import shutil
 import tempfile
 import threading
+import time
 import uuid
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,7 +41,7 @@ from pydantic_ai.models import Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage
 
-from punie_tui.core.chat.output import FallbackParser, StreamSplitter, parse_call_region
+from punie_tui.core.chat.output import FallbackParser, ParsedCall, StreamSplitter, parse_call_region, punie_parser
 
 ADAPTER_CONFIG = "adapter_config.json"
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
@@ -111,6 +114,75 @@ def _mlx_load(model: str, adapter: str | None) -> tuple[Any, Any]:
     return load(model, adapter_path=adapter)
 
 
+class MlxThread:
+    """The one thread that runs MLX for every in-process model, for the life of the process.
+
+    It never exits: MLX keeps a compile cache per thread whose destructor, run as a thread ends,
+    needs the interpreter; a thread ending while Python shuts down aborts the whole process
+    ("terminate called without an active exception"). A daemon thread blocked on its queue is
+    simply stopped with the process instead.
+    """
+
+    _instance: MlxThread | None = None
+    _create = threading.Lock()
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="punie-mlx", daemon=True).start()
+
+    @classmethod
+    def get(cls) -> MlxThread:
+        with cls._create:
+            if cls._instance is None:
+                cls._instance = MlxThread()
+            return cls._instance
+
+    def submit(self, fn: Any, *args: Any) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, fn, args))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            future, fn, args = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # handed to whoever waits on the future
+                future.set_exception(exc)
+
+
+class TokenPipe:
+    """Chunks from the generation thread to the event loop, waking the loop at most once per
+    interval: a wake-up per token would cost the generation thread its share of the GIL."""
+
+    INTERVAL = 0.005
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: deque[Any] = deque()
+        self._ready = asyncio.Event()
+        self._last_wake = 0.0
+
+    def put(self, item: Any, *, urgent: bool = False) -> None:
+        """Called on the generation thread; `urgent` (first token, end) wakes the loop at once."""
+        self._items.append(item)
+        now = time.monotonic()
+        if urgent or now - self._last_wake >= self.INTERVAL:
+            self._last_wake = now
+            self._loop.call_soon_threadsafe(self._ready.set)
+
+    async def batch(self) -> list[Any]:
+        """Every chunk waiting, after waiting for at least one."""
+        while not self._items:
+            self._ready.clear()
+            if self._items:
+                break
+            await self._ready.wait()
+        return [self._items.popleft() for _ in range(len(self._items))]
+
+
 @dataclass
 class _Chunk:
     text: str
@@ -128,7 +200,6 @@ class MlxModel(Model):
         *,
         tool_definitions: list[dict[str, Any]] | None = None,
         render_tools: bool = True,
-        fallback_parser: FallbackParser | None = None,
         settings: ModelSettings | None = None,
     ) -> None:
         super().__init__(settings=settings)
@@ -138,8 +209,9 @@ class MlxModel(Model):
         self.render_tools = render_tools
         # The workspace's definitions, used verbatim so the prompt renders exactly as in training.
         self.tool_definitions = {(d.get("function", d))["name"]: d for d in tool_definitions or []}
-        self.fallback_parser = fallback_parser
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="punie-mlx")
+        # Where the tokenizer's mlx-lm parser finds no call, punie's parser tries every format it knows.
+        self.fallback_parser = punie_parser(list(self.tool_definitions.values()))
+        self._thread = MlxThread.get()
         self._loaded: Future | None = None
 
     @property
@@ -152,7 +224,7 @@ class MlxModel(Model):
 
     def _loading(self) -> Future:
         if self._loaded is None:
-            self._loaded = self._executor.submit(_load, self.source)
+            self._loaded = self._thread.submit(_load, self.source)
         return self._loaded
 
     def load(self) -> tuple[Any, Any]:
@@ -160,11 +232,18 @@ class MlxModel(Model):
         return self._loading().result()
 
     def submit(self, fn: Any, *args: Any) -> Future:
-        """Run `fn(*args)` on the model's thread, where its MLX arrays live."""
-        return self._executor.submit(fn, *args)
+        """Run `fn(*args)` on the MLX thread, where the model's arrays live."""
+        return self._thread.submit(fn, *args)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
+        """Wait for this model's work to end and free its weights (on the thread that made them)."""
+        self._thread.submit(self._release).result()
+
+    def _release(self) -> None:
+        import mlx.core as mx
+
+        self._loaded = None
+        mx.clear_cache()
 
     def render_prompt(self, messages: list[ModelMessage], tools: list[dict[str, Any]]) -> str:
         """The exact prompt text the model sees: its chat template with the tools."""
@@ -207,13 +286,13 @@ class MlxModel(Model):
         # Loading may take seconds: wait for it without blocking the event loop.
         model, tokenizer = await asyncio.wrap_future(self._loading())
         prompt = self.render_prompt(messages, tools if self.render_tools else [])
-        queue: asyncio.Queue[_Chunk | BaseException | None] = asyncio.Queue()
+        pipe = TokenPipe(loop)
         cancel = threading.Event()
-        job = self._executor.submit(_generate, model, tokenizer, prompt, settings, loop, queue, cancel)
+        job = self._thread.submit(_generate, model, tokenizer, prompt, settings, pipe, cancel)
         response = MlxStreamedResponse(
             model_request_parameters=model_request_parameters,
             _model_name=self.model_name,
-            _queue=queue,
+            _pipe=pipe,
             _cancel=cancel,
             _tokenizer=tokenizer,
             _tools=tools,
@@ -227,9 +306,8 @@ class MlxModel(Model):
             await asyncio.wrap_future(job)
 
 
-def _generate(model: Any, tokenizer: Any, prompt: str, settings: dict[str, Any], loop: asyncio.AbstractEventLoop,
-              queue: asyncio.Queue, cancel: threading.Event) -> None:
-    """Runs on the model's thread: stream tokens into the queue until done, cancelled or failed."""
+def _generate(model: Any, tokenizer: Any, prompt: str, settings: dict[str, Any], pipe: TokenPipe, cancel: threading.Event) -> None:
+    """Runs on the model's thread: stream tokens into the pipe until done, cancelled or failed."""
     import mlx.core as mx
     from mlx_lm import stream_generate
     from mlx_lm.sample_utils import make_sampler
@@ -240,13 +318,14 @@ def _generate(model: Any, tokenizer: Any, prompt: str, settings: dict[str, Any],
         sampler = make_sampler(temp=float(settings.get("temperature", 0.0)), top_p=float(settings.get("top_p", 1.0)))
         tokens = tokenizer.encode(prompt, add_special_tokens=False)
         for item in stream_generate(model, tokenizer, tokens, max_tokens=int(settings.get("max_tokens", 512)), sampler=sampler):
-            loop.call_soon_threadsafe(queue.put_nowait, _Chunk(item.text, item.prompt_tokens, item.generation_tokens, item.finish_reason))
+            chunk = _Chunk(item.text, item.prompt_tokens, item.generation_tokens, item.finish_reason)
+            pipe.put(chunk, urgent=item.generation_tokens == 1)
             if cancel.is_set():
                 break
     except Exception as exc:  # handed to the async side, which raises it in the caller
-        loop.call_soon_threadsafe(queue.put_nowait, exc)
+        pipe.put(exc, urgent=True)
     finally:
-        loop.call_soon_threadsafe(queue.put_nowait, None)
+        pipe.put(None, urgent=True)
 
 
 @dataclass
@@ -254,7 +333,7 @@ class MlxStreamedResponse(StreamedResponse):
     """The events of one generation: text as it is safe to show, then the parsed tool calls."""
 
     _model_name: str
-    _queue: asyncio.Queue
+    _pipe: TokenPipe
     _cancel: threading.Event
     _tokenizer: Any
     _tools: list[dict[str, Any]]
@@ -269,10 +348,8 @@ class MlxStreamedResponse(StreamedResponse):
         last: _Chunk | None = None
         done = False
         while not done:
-            # Take every chunk already waiting: one event per batch keeps up with fast generation.
-            items = [await self._queue.get()]
-            while not self._queue.empty():
-                items.append(self._queue.get_nowait())
+            # One event per batch of waiting chunks keeps up with fast generation.
+            items = await self._pipe.batch()
             shown = ""
             for item in items:
                 if item is None:
@@ -297,6 +374,10 @@ class MlxStreamedResponse(StreamedResponse):
             calls, leftover = parse_call_region(
                 splitter.call_region, call_start, tokenizer.tool_call_end, tokenizer.tool_parser, self._tools, self._fallback
             )
+        elif self._fallback is not None:
+            # No marker of the tokenizer's own format: the model may still write calls another way
+            # (a json fence, `Tool call:`); the text stays as written, the calls are added.
+            calls = [ParsedCall(name, arguments) for name, arguments in self._fallback(splitter.raw)]
         if leftover:
             for event in self._parts_manager.handle_text_delta(vendor_part_id="content", content=leftover):
                 yield event

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from punie_tui.core.formats import parse_content_calls, tool_schemas
+
 # mlx-lm's parsers take a call's inner text and the tools, and return {"name", "arguments"}.
 ToolParser = Callable[[str, Any], Any]
 # A fallback over the whole call region: [(name, arguments)] or [] when it finds nothing.
@@ -153,3 +155,14 @@ def _parse_one(inner: str, parser: ToolParser | None, tools: Any) -> ParsedCall 
     if not isinstance(arguments, dict):
         return None
     return ParsedCall(parsed["name"], arguments)
+
+
+def punie_parser(definitions: list[dict[str, Any]]) -> FallbackParser:
+    """punie's own format parser (every format it knows, qwen3-xml parameters typed by the tools'
+    schemas) as a fallback: the calls it understood well enough to know name and arguments."""
+    schemas = tool_schemas(definitions)
+
+    def parse(text: str) -> list[tuple[str, dict[str, Any] | str]]:
+        return [(call.name, call.arguments) for call in parse_content_calls(text, schemas) if call.name and call.arguments is not None]
+
+    return parse

@@ -16,9 +16,21 @@ def _path(workspace: Workspace, value: str | Path) -> Path:
     return path if path.is_absolute() else (workspace.root / path)
 
 
+def _demo_model() -> tuple[Path, str]:
+    """The trained demo model when the train screen has installed it, else the untrained one."""
+    from punie_tui.core.training.demo_training import TRAINING_FILE, demo_model_install_dir
+
+    installed = demo_model_install_dir()
+    if (installed / TRAINING_FILE).exists():
+        return installed, "demo model (trained)"
+    from punie_tui.core.demo_model import ensure_demo_model
+
+    return ensure_demo_model(), "demo model (untrained)"
+
+
 def resolve_source(workspace: Workspace, model: str | Path | None = None, adapter: str | Path | None = None) -> ModelSource:
     """The model to chat with: arguments (relative to the current folder) first, then punie.toml's
-    `model` and `adapter` (relative to the workspace), else the untrained demo model (built once).
+    `model` and `adapter` (relative to the workspace), else the demo model (trained when installed).
     A model that is no folder but a Hugging Face id (`owner/name`) is left to mlx-lm to fetch."""
     name = None
     if model is not None:
@@ -26,9 +38,7 @@ def resolve_source(workspace: Workspace, model: str | Path | None = None, adapte
     elif workspace.settings.model:
         base = _path(workspace, workspace.settings.model)
     else:
-        from punie_tui.core.demo_model import ensure_demo_model
-
-        base, name = ensure_demo_model(), "demo model (untrained)"
+        base, name = _demo_model()
     if not base.is_dir():
         hub = ModelSource(Path(str(model or workspace.settings.model)))
         if not hub.is_hub_id:
