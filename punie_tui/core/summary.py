@@ -28,12 +28,41 @@ class FileSummary:
 
 
 @dataclass
+class RunBrief:
+    """One training run of the workspace: how it ended and its last losses."""
+
+    name: str
+    status: str
+    failure: str | None = None
+    train_loss: float | None = None
+    val_loss: float | None = None
+
+
+def brief_run(run_dir: Path) -> RunBrief:
+    """Read a run folder's metrics.jsonl; a folder without one, or a broken one, says so."""
+    # Training events are pydantic models: imported here, in the summary worker, not at start-up.
+    from punie_tui.core.training.events import read_events
+    from punie_tui.core.training.source import METRICS_FILE
+    from punie_tui.core.training.summary import summarize as summarize_events
+
+    metrics = run_dir / METRICS_FILE
+    if not metrics.is_file():
+        return RunBrief(run_dir.name, "no metrics")
+    try:
+        summary = summarize_events(read_events(metrics))
+    except (OSError, ValueError) as exc:
+        return RunBrief(run_dir.name, "unreadable", failure=str(exc))
+    final = summary["final"]
+    return RunBrief(run_dir.name, summary["status"], summary["failure"], final["train_loss"], final["val_loss"])
+
+
+@dataclass
 class WorkspaceSummary:
     root: Path
     files: list[FileSummary]
     labels: Counter[str]
     content: Counter[str]
-    runs: list[str]
+    runs: list[RunBrief]
     # Journal lines that could not be applied (corrupt, or their record changed).
     problems: list[JournalProblem] = field(default_factory=list)
 
@@ -77,5 +106,5 @@ def summarize_workspace(workspace: Workspace) -> WorkspaceSummary:
         else:
             files.append(FileSummary(path, error=session.errors.get(path, "not read")))
     runs_dir = workspace.runs_dir
-    runs = sorted(p.name for p in runs_dir.iterdir() if p.is_dir()) if runs_dir.is_dir() else []
+    runs = [brief_run(p) for p in sorted(runs_dir.iterdir()) if p.is_dir()] if runs_dir.is_dir() else []
     return WorkspaceSummary(workspace.root, files, labels, content, runs, session.problems)

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from punie_tui.core.summary import WorkspaceSummary, summarize_workspace
+from punie_tui.core.summary import RunBrief, WorkspaceSummary, summarize_workspace
 from punie_tui.widgets.balance import BalanceGauge
 from punie_tui.widgets.blas_notice import BlasNotice
 
@@ -25,6 +25,18 @@ def _counts(counter, total: int) -> str:
     return ", ".join(name if count == total else f"{name} {count}" for name, count in counter.most_common()) or "-"
 
 
+_STATUS_COLOURS = {"finished": "green", "failed": "red", "running": "cyan"}
+
+
+def _run_line(run: RunBrief) -> str:
+    colour = _STATUS_COLOURS.get(run.status, "yellow")
+    status = f"[{colour}]{run.status}{f' ({run.failure})' if run.failure and run.status == 'failed' else ''}[/{colour}]"
+    losses = "  ".join(
+        f"{name} {value:.3f}" for name, value in (("train", run.train_loss), ("val", run.val_loss)) if value is not None
+    )
+    return f"{run.name}  {status}  [dim]{losses}[/dim]"
+
+
 class HomeScreen(Screen[None]):
     """The first screen of a workspace."""
 
@@ -34,6 +46,8 @@ class HomeScreen(Screen[None]):
     HomeScreen #lower { height: auto; max-height: 10; margin: 1 1 0 1; }
     HomeScreen #balance-box { width: 50; height: auto; }
     HomeScreen #runs { width: 1fr; height: auto; padding: 0 1; }
+    HomeScreen #problems { height: auto; padding: 0 1; color: $warning; display: none; }
+    HomeScreen #problems.shown { display: block; }
     """
     BINDINGS = [Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the workspace again")]
 
@@ -52,6 +66,7 @@ class HomeScreen(Screen[None]):
         with Vertical():
             yield Static(self._settings_text() if self.workspace else f"Opening {self.app.root}...", id="settings")
             yield BlasNotice()
+            yield Static("", id="problems")
             yield Static("Files", classes="section-title")
             yield DataTable(id="files", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="lower"):
@@ -102,6 +117,11 @@ class HomeScreen(Screen[None]):
         self.query_one(BalanceGauge).update_counts(summary.labels, summary.content, self.workspace.settings.label_target)
         runs = summary.runs
         self.query_one("#runs", Static).update(
-            "[b]Runs[/b]\n" + ("\n".join(runs[-8:]) if runs else "[dim]none yet (runs/ is empty)[/dim]")
+            "[b]Runs[/b]\n" + ("\n".join(_run_line(run) for run in runs[-6:]) if runs else "[dim]none yet (runs/ is empty)[/dim]")
         )
+        problems = self.query_one("#problems", Static)
+        problems.set_class(bool(summary.problems), "shown")
+        if summary.problems:
+            first = summary.problems[0]
+            problems.update(f"Label journal: {len(summary.problems)} entries not applied; first: {first}")
         self.sub_title = f"{summary.records} records in {len(summary.files)} files"

@@ -110,3 +110,25 @@ async def test_palette_command_runs_the_screens_action(small_workspace: Path) ->
         await refresh.callback()
         await wait_for_summary(pilot, app.screen)
         assert app.screen.query_one("#files", DataTable).row_count == 4
+
+
+async def test_home_lists_runs_with_their_status_and_last_losses(train_workspace: Path) -> None:
+    app = PunieApp(open_workspace(train_workspace))
+    async with app.run_test(size=(200, 40)) as pilot:
+        await wait_for_summary(pilot, app.screen)
+        runs = str(app.screen.query_one("#runs", Static).render())
+        assert "20261122-061600-short  finished  train 6.379  val 5.970" in runs
+        assert "20261122-062300-demo600  finished" in runs
+
+
+async def test_home_says_when_label_journal_entries_were_not_applied(small_workspace: Path) -> None:
+    journal = small_workspace / ".punie" / "labels.journal.jsonl"
+    journal.parent.mkdir()
+    journal.write_text("{not json\n")
+    app = PunieApp(open_workspace(small_workspace))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for_summary(pilot, app.screen)
+        problems = app.screen.query_one("#problems", Static)
+        assert problems.has_class("shown")
+        assert "Label journal: 1 entries not applied" in str(problems.render())
+        assert "labels.journal.jsonl:1" in str(problems.render())
