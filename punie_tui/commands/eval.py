@@ -21,7 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "The base model is a target when --model is given or no other target is.",
     )
     add_workspace_argument(parser)
-    parser.add_argument("--model", metavar="DIR", help="MLX base model folder or Hugging Face id (default: a run's own base model, else model in punie.toml, else the untrained demo model)")
+    parser.add_argument("--model", metavar="DIR", help="MLX base model folder or Hugging Face id (default: a run's own base model, else model in punie.toml, else the demo model: trained once installed)")
     parser.add_argument("--adapter", action="append", default=[], metavar="DIR", help="adapter folder or checkpoint .safetensors (repeatable)")
     parser.add_argument("--run", action="append", default=[], metavar="RUN_DIR", help="every checkpoint of a training run (repeatable)")
     parser.add_argument("--server", action="append", default=[], metavar="URL", help="an OpenAI-compatible server already running, e.g. http://127.0.0.1:8080/v1 (repeatable)")

@@ -156,7 +156,7 @@ def run_targets(run_dir: Path, base: ModelSource) -> list[Target]:
 
 
 def base_source(workspace: Workspace, model: str | Path | None) -> ModelSource:
-    """The base model as chat picks it: the argument, punie.toml's `model`, else the untrained demo model."""
+    """The base model as chat picks it: the argument, punie.toml's `model`, else the demo model."""
     from punie_tui.core.chat.sources import resolve_source
 
     source = resolve_source(workspace, model, None)
@@ -173,7 +173,7 @@ def resolve_targets(
     """The targets named on the command line, in order: the base model (when --model is given or
     nothing else is), each adapter or checkpoint, each run's checkpoints, each server URL. A run
     without --model uses the base model in its config.yaml; the base model is otherwise chosen as
-    the chat chooses it (punie.toml's `model`, else the untrained demo model)."""
+    the chat chooses it (punie.toml's `model`, else the demo model, trained once installed)."""
     targets: list[Target] = []
     if model is not None or not (adapters or runs or servers):
         targets.append(model_target(base_source(workspace, model)))
