@@ -1,9 +1,7 @@
 """The eval on the real demo model: its per-query results are exactly what single `punie-tui chat
 --json` runs of the same prompts give, two runs agree, and every checkpoint of a run is a target.
 
-The commands run through the CLI's entry point in this process: a process that ran MLX generation
-sometimes aborts at interpreter exit ("terminate called without an active exception", since the
-chat's batched MLX stream landed), which would make subprocess exit codes flaky.
+Each `punie-tui` command is its own process, so the agreement also holds across processes.
 
 The suite runs on the untrained demo model (answers that never stop) and the trained one (tool calls
 run for real, then answers); the rest on the untrained one.
@@ -13,11 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from punie_tui.cli import main
 from punie_tui.config import open_workspace
 from punie_tui.core.chat.mlx_model import ModelSource
 from punie_tui.core.eval_suite import build_suite
@@ -35,10 +34,11 @@ QUERIES = [
 ]
 
 
-def punie(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, dict]:
-    """Run one `punie-tui` command; its exit code and its JSON output."""
-    code = main(list(args))
-    return code, json.loads(capsys.readouterr().out)
+def punie(*args: str) -> tuple[int, dict]:
+    """Run one `punie-tui` command in its own process; its exit code and its JSON output."""
+    done = subprocess.run([sys.executable, "-m", "punie_tui", *args], capture_output=True, text=True, timeout=180)
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)
 
 
 @pytest.fixture()
@@ -53,7 +53,7 @@ def without_timing(turns: list[dict]) -> list[dict]:
 
 
 @pytest.mark.parametrize("model_fixture", ["demo_model", "trained_demo_model"])
-def test_suite_results_match_single_chat_runs_of_the_same_prompts(model_fixture, request, demo_workspace, queries, tmp_path, capsys):
+def test_suite_results_match_single_chat_runs_of_the_same_prompts(model_fixture, request, demo_workspace, queries, tmp_path):
     demo_model = request.getfixturevalue(model_fixture)
     workspace = open_workspace(demo_workspace)
     suite = build_suite(workspace, queries, seen=1)
@@ -61,7 +61,7 @@ def test_suite_results_match_single_chat_runs_of_the_same_prompts(model_fixture,
     results = report.targets[0].results
     assert [r.query.set for r in results] == ["heldout", "heldout", "heldout", "seen"]
     for result in results:
-        code, chat = punie(capsys, "chat", str(demo_workspace), "--model", str(demo_model), "--prompt", result.query.prompt,
+        code, chat = punie("chat", str(demo_workspace), "--model", str(demo_model), "--prompt", result.query.prompt,
                            "--max-tokens", MAX_TOKENS, "--expect", result.query.expected, "--json")
         assert code == (0 if result.correct and result.verdict == "completed" else 1)
         assert without_timing(result.transcript["turns"]) == without_timing(chat["turns"])
@@ -78,7 +78,7 @@ def test_suite_results_match_single_chat_runs_of_the_same_prompts(model_fixture,
     out = tmp_path / "report.md"
     # Without --model the demo workspace, naming none, runs the untrained demo model, as the chat does.
     model = ["--model", str(demo_model)] if model_fixture == "trained_demo_model" else []
-    code, data = punie(capsys, "eval", str(demo_workspace), *model, "--queries", str(queries), "--seen", "1",
+    code, data = punie("eval", str(demo_workspace), *model, "--queries", str(queries), "--seen", "1",
                        "--max-tokens", MAX_TOKENS, "--json", "--out", str(out))
     assert code == 0
     (target,) = data["targets"]
