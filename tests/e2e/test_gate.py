@@ -99,3 +99,18 @@ def test_gate_on_a_missing_or_tokenizerless_folder_is_unusable_input(demo_worksp
     assert done.returncode == 2 and "nobody/no-such-model: cannot fetch its tokenizer from the Hugging Face hub" in done.stderr
     done = punie("gate", str(demo_workspace), "--model", str(tmp_path))
     assert done.returncode == 2 and f"{tmp_path}: no tokenizer.json or tokenizer_config.json" in done.stderr
+
+
+def test_a_template_without_tool_calls_is_checked_with_the_target_formats_delimiters(demo_model, demo_workspace, tmp_path):
+    folder = tmp_path / "plain-template"
+    folder.mkdir()
+    for name in ("tokenizer.json", "config.json", "generation_config.json"):
+        shutil.copy(demo_model / name, folder / name)
+    config = json.loads((demo_model / "tokenizer_config.json").read_text())
+    config["chat_template"] = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    result = run_gate(folder, open_workspace(demo_workspace))
+    # mlx-lm finds no tool parser in this template; the workspace's qwen25-json delimiters are checked,
+    # and the tool-result markers the template never writes are not.
+    assert [check.text for check in result.delimiters] == ["<tool_call>", "</tool_call>", "<|im_end|>"]
+    assert result.passed
