@@ -37,6 +37,7 @@ SCREENS: dict[str, ScreenEntry] = {
     "inspect": ScreenEntry("punie_tui.screens.inspect", "InspectScreen", "i", "Inspect", "Find and fix broken tool calls"),
     "label": ScreenEntry("punie_tui.screens.label", "LabelScreen", "l", "Label", "Label examples tool, direct or skip, one key each"),
     "train": ScreenEntry("punie_tui.screens.train", "TrainScreen", "T", "Train", "Launch and watch training runs"),
+    "chat": ScreenEntry("punie_tui.screens.chat", "ChatScreen", "c", "Chat", "Spot-check a model's tool loop with real tools"),
 }
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 # Command names, each the module `punie_tui.commands.<name>` (with `-` as `_`).
 COMMANDS: tuple[str, ...] = (
     "open", "check", "fix", "convert", "inspect", "label", "split", "stats",
-    "monitor", "train", "demo-model", "doctor",
+    "monitor", "train", "demo-model", "doctor", "chat",
 )
 
 

@@ -1,0 +1,1 @@
+"""Chat core: sandboxed workspace tools, transcripts and verdicts, and the models a chat runs on."""
