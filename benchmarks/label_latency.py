@@ -25,29 +25,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _examples import base_examples  # noqa: E402
+
 from textual import events  # noqa: E402
 
 from punie_tui.app import PunieApp  # noqa: E402
 from punie_tui.config import open_workspace  # noqa: E402
-from punie_tui.core.demo import bundled_data_dir  # noqa: E402
 
 EXAMPLES = 100_000
 PRESSES = 300
-
-
-def base_examples() -> list[dict]:
-    demo = sorted(p for p in bundled_data_dir().glob("*.jsonl") if p.name not in ("queries.jsonl", "incoming.jsonl"))
-    paths = demo or [REPO / "tests" / "fixtures" / "domain_ws" / "domain_examples.jsonl"]
-    examples = []
-    for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # the demo plants broken lines for the inspector
-            if isinstance(data, dict) and isinstance(data.get("messages"), list):
-                examples.append(data)
-    return examples
 
 
 def write_workspace(root: Path, count: int) -> None:

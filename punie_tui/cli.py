@@ -22,14 +22,15 @@ def _command_module(name: str):
     return importlib.import_module(f"punie_tui.commands.{name.replace('-', '_')}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
+    """The parser with the given commands' subparsers (all of them by default, as `--help` shows)."""
     parser = argparse.ArgumentParser(
         prog="punie-tui",
         description="A terminal workbench for fine-tuning small local models to call tools.",
         epilog="Without a command, opens the app on PATH (default: the demo workspace).",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in commands:
         _command_module(name).add_parser(subparsers)
     return parser
 
@@ -45,7 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `punie-tui PATH` and `punie-tui` mean `punie-tui open [PATH]`.
     if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help")):
         args_list.insert(0, "open")
-    args = build_parser().parse_args(args_list)
+    # Only the chosen command's module is imported: start-up stays as light as that command.
+    chosen = [args_list[0]] if args_list[0] in COMMANDS else COMMANDS
+    args = build_parser(chosen).parse_args(args_list)
     return _command_module(args.command).run(args)
 
 

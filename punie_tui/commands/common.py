@@ -49,9 +49,14 @@ def resolve_workspace(args: argparse.Namespace) -> Workspace:
 
 def open_app(args: argparse.Namespace, screen: str | None = None, **screen_args: Any) -> int:
     """Open the app on a workspace, optionally straight on one screen."""
+    folder = workspace_folder(args)
+    # Checked before the app starts, so a mistyped path never flashes a screen; punie.toml is
+    # validated once the app has drawn (it needs pydantic, the slowest import).
+    if not folder.is_dir():
+        return fail(f"{folder}: no such folder" if not folder.exists() else f"{folder}: not a folder (a workspace is a folder of JSONL files)")
     from punie_tui.app import PunieApp
 
-    app = PunieApp(workspace_folder(args), start_screen=screen, screen_args=screen_args)
+    app = PunieApp(folder, start_screen=screen, screen_args=screen_args)
     app.run()
     if app.error:
         return fail(app.error)

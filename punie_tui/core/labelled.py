@@ -13,11 +13,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from punie_tui.config import Workspace
 from punie_tui.core.dataset import Dataset, DatasetError, Record, load_dataset
 from punie_tui.core.journal import Entry, Journal, JournalProblem
 from punie_tui.core.labels import Label, content_hash, parse_filter, read_label, suggested_label, with_label
+
+if TYPE_CHECKING:
+    from punie_tui.config import Workspace
 
 
 @dataclass(frozen=True, slots=True)

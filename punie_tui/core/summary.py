@@ -56,6 +56,20 @@ def brief_run(run_dir: Path) -> RunBrief:
     return RunBrief(run_dir.name, summary["status"], summary["failure"], final["train_loss"], final["val_loss"])
 
 
+def describe_model(workspace: Workspace) -> str:
+    """The model chat, eval and training use: punie.toml's, else the demo model and its state."""
+    if workspace.settings.model:
+        return workspace.settings.model
+    from punie_tui.core.demo_model import demo_model_cache_dir, is_complete
+    from punie_tui.core.training.demo_training import TRAINING_FILE, demo_model_install_dir
+
+    if (demo_model_install_dir() / TRAINING_FILE).exists():
+        return "demo model (trained)"
+    if is_complete(demo_model_cache_dir()):
+        return "demo model (untrained; the train screen trains it)"
+    return "demo model (not built yet; the train screen builds it)"
+
+
 @dataclass
 class WorkspaceSummary:
     root: Path
@@ -65,6 +79,7 @@ class WorkspaceSummary:
     runs: list[RunBrief]
     # Journal lines that could not be applied (corrupt, or their record changed).
     problems: list[JournalProblem] = field(default_factory=list)
+    model: str = ""
 
     @property
     def records(self) -> int:
@@ -107,4 +122,4 @@ def summarize_workspace(workspace: Workspace) -> WorkspaceSummary:
             files.append(FileSummary(path, error=session.errors.get(path, "not read")))
     runs_dir = workspace.runs_dir
     runs = [brief_run(p) for p in sorted(runs_dir.iterdir()) if p.is_dir()] if runs_dir.is_dir() else []
-    return WorkspaceSummary(workspace.root, files, labels, content, runs, session.problems)
+    return WorkspaceSummary(workspace.root, files, labels, content, runs, session.problems, describe_model(workspace))

@@ -74,13 +74,13 @@ class HomeScreen(Screen[None]):
                 yield Static("Runs: reading...", id="runs")
         yield Footer()
 
-    def _settings_text(self) -> str:
+    def _settings_text(self, model: str | None = None) -> str:
         ws = self.workspace
         settings = ws.settings
         source = ws.settings_path.name if ws.has_settings_file else "no punie.toml (defaults)"
         return (
             f"[b]Workspace[/b] {ws.root}  [dim]{source}[/dim]\n"
-            f"model: {settings.model or '(none set)'}   adapter: {settings.adapter or '-'}   "
+            f"model: {model or settings.model or '...'}   adapter: {settings.adapter or '-'}   "
             f"target format: {settings.target_format}   max seq: {settings.max_seq_length}"
         )
 
@@ -104,6 +104,7 @@ class HomeScreen(Screen[None]):
 
     def on_home_screen_summarized(self, message: Summarized) -> None:
         self.summary = summary = message.summary
+        self.query_one("#settings", Static).update(self._settings_text(summary.model))
         table = self.query_one("#files", DataTable)
         table.clear(columns=True)
         table.add_columns("file", "records", "broken", "shapes", "tool-call formats")

@@ -16,6 +16,7 @@ from pydantic_ai.messages import ModelRequest, SystemPromptPart, UserPromptPart
 from pydantic_ai.models import ModelRequestParameters
 
 from punie_tui.config import open_workspace
+from punie_tui.core.accel import blas_status
 from punie_tui.core.chat.agent import ChatOptions, run_chat_sync
 from punie_tui.core.chat.mlx_model import MlxModel, ModelSource
 from punie_tui.core.chat.server import MlxServer
@@ -123,6 +124,10 @@ def test_server_answers_honours_stop_and_is_gone_afterwards(demo_model, mlx_mode
         model = server.chat_model()
         free = request(model, max_tokens=10)
         assert free.finish_reason == "length" and free.usage.output_tokens == 10
+        optimized = blas_status().optimized
+        if optimized is not None:
+            # The server process runs with the optimized BLAS mapped in.
+            assert str(optimized.resolve()) in Path(f"/proc/{pid}/maps").read_text()
         # Same prompt, same tokens as in-process: the server renders the prompt the same way.
         assert free.usage.input_tokens == request(mlx_model, max_tokens=1).usage.input_tokens
         first_token_text = request(mlx_model, max_tokens=1).provider_details["raw_text"]

@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from punie_tui.core.accel import mlx_env
 from punie_tui.core.chat.mlx_model import ADAPTER_CONFIG, ADAPTER_WEIGHTS, ModelSource
 from punie_tui.locations import user_cache_dir
 
@@ -94,7 +95,8 @@ class MlxServer:
             return self
         self.source.check_base()
         self.port = free_port()
-        env = dict(os.environ, HF_HUB_CACHE=str(hf_cache_dir()))
+        # The server is MLX-heavy: it gets the optimized BLAS on Linux (core/accel.py).
+        env = mlx_env(dict(os.environ, HF_HUB_CACHE=str(hf_cache_dir())))
         log_path = self._log_path or Path(tempfile.mkstemp(prefix="punie-mlx-server-", suffix=".log")[1])
         self._log_path = log_path
         self._log = open(log_path, "wb")
