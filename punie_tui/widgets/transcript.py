@@ -57,6 +57,17 @@ def _call_title(call: dict[str, Any], result: dict[str, Any] | None) -> str:
     return escape(f"{call['name']} {arguments}"[:90] + status)
 
 
+def _call_body(call: dict[str, Any], result: dict[str, Any] | None, raw: str) -> str:
+    arguments = json.dumps(call["arguments"], indent=2, ensure_ascii=False) if not isinstance(call["arguments"], str) else call["arguments"]
+    if result is None:
+        outcome = "(not run)"
+    elif result["status"] == "ok":
+        outcome = result["output"]
+    else:
+        outcome = f"{result['status']}: {result['reason']}"
+    return f"arguments:\n{arguments}\n\nresult:\n{outcome}\n\nraw text:\n{raw}"
+
+
 class TurnView(Vertical):
     """One assistant turn: header line, visible text, one collapsible item per call."""
 
@@ -70,20 +81,26 @@ class TurnView(Vertical):
     def __init__(self, number: int) -> None:
         super().__init__()
         self.number = number
-        self._shape: tuple[int, int] | None = None
         self._turn: dict[str, Any] | None = None
+        self._ready = False
+        # (item, its body) per call, kept by reference and updated in place: queries miss items
+        # that are still being mounted, and rebuilding them left stale duplicates under load.
+        self._items: list[tuple[Collapsible, Static]] = []
 
     def compose(self) -> ComposeResult:
         yield Static(f"turn {self.number}", classes="turn-head")
         yield Static("", classes="turn-text", markup=False)
 
     def on_mount(self) -> None:
+        # Our own flag: Textual sets `is_mounted` only after on_mount has returned and awaited,
+        # and an update arriving in between was never drawn.
+        self._ready = True
         if self._turn is not None:
             self._render_turn(self._turn)
 
     def show(self, turn: dict[str, Any]) -> None:
         self._turn = turn
-        if self.is_mounted:
+        if self._ready:
             self._render_turn(turn)
 
     def _render_turn(self, turn: dict[str, Any]) -> None:
@@ -95,26 +112,19 @@ class TurnView(Vertical):
         # Calls replace their markup in the text; raw text stays available in each call item.
         visible = turn["text"] if not calls else turn["text"].split("<tool_call>")[0].strip()
         self.query_one(".turn-text", Static).update(visible)
-        shape = (len(calls), len(turn["tool_results"]))
-        if shape == self._shape:
-            return
-        self._shape = shape
-        self.query(Collapsible).remove()
         results = turn["tool_results"]
         for index, call in enumerate(calls):
             result = results[index] if index < len(results) else None
-            self.mount(self._call_item(call, result, turn["text"]))
-
-    def _call_item(self, call: dict[str, Any], result: dict[str, Any] | None, raw: str) -> Collapsible:
-        arguments = json.dumps(call["arguments"], indent=2, ensure_ascii=False) if not isinstance(call["arguments"], str) else call["arguments"]
-        if result is None:
-            outcome = "(not run)"
-        elif result["status"] == "ok":
-            outcome = result["output"]
-        else:
-            outcome = f"{result['status']}: {result['reason']}"
-        body = f"arguments:\n{arguments}\n\nresult:\n{outcome}\n\nraw text:\n{raw}"
-        return Collapsible(Static(body, markup=False), title=_call_title(call, result), collapsed=True)
+            title, body = _call_title(call, result), _call_body(call, result, turn["text"])
+            if index < len(self._items):
+                item, content = self._items[index]
+                item.title = title
+                content.update(body)
+            else:
+                content = Static(body, markup=False)
+                item = Collapsible(content, title=title, collapsed=True)
+                self._items.append((item, content))
+                self.mount(item)
 
 
 class TranscriptView(VerticalScroll):
@@ -125,12 +135,20 @@ class TranscriptView(VerticalScroll):
     TranscriptView .prompt-line { color: $accent; margin: 0 0 1 0; }
     """
 
+    _end_pending = False
+
     def clear(self, prompt: str) -> None:
         self.remove_children()
         self.mount(Static(f"> {prompt}", classes="prompt-line", markup=False))
 
+    def _scroll_to_end(self) -> None:
+        self._end_pending = False
+        self.scroll_end(animate=False)
+
     def show(self, turns: list[dict[str, Any]]) -> None:
-        follow = self.max_scroll_y - self.scroll_y <= 3
+        # Still following when the last update's scroll to the end has not happened yet: content
+        # that arrives faster than the screen refreshes must not look like the user scrolled up.
+        follow = self._end_pending or self.max_scroll_y - self.scroll_y <= 3
         views = list(self.query(TurnView))
         for number in range(len(views), len(turns)):
             view = TurnView(number + 1)
@@ -138,5 +156,6 @@ class TranscriptView(VerticalScroll):
             views.append(view)
         for view, turn in zip(views, turns):
             view.show(turn)
-        if follow:
-            self.call_after_refresh(self.scroll_end, animate=False)
+        if follow and not self._end_pending:
+            self._end_pending = True
+            self.call_after_refresh(self._scroll_to_end)

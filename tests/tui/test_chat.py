@@ -80,7 +80,8 @@ async def test_prompt_streams_turns_and_shows_the_completed_verdict(chat_workspa
     async with app.run_test(size=(100, 30)) as pilot:
         assert isinstance(app.screen, ChatScreen)
         await send(pilot, "What does notes.txt say?")
-        await wait_until(pilot, lambda: "completed" in banner(app))
+        # New turn views fill in once mounted, which may be a frame after the banner changes.
+        await wait_until(pilot, lambda: "completed" in banner(app) and shows_final_calls(app))
         turns = list(app.screen.query(TurnView))
         assert len(turns) == 2
         item = turns[0].query_one(Collapsible)
