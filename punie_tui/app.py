@@ -22,23 +22,23 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ScreenEntry:
-    """A screen the app can show: where its class lives, its key and what it is for."""
+    """A screen the app can show: where its class lives, how to reach it and what it is for."""
 
     module: str
     cls: str
-    key: str
+    keys: str
     title: str
     help: str
 
 
 # Each screen is its own mode, so switching keeps every screen's state (cursor, edits, charts).
 SCREENS: dict[str, ScreenEntry] = {
-    "home": ScreenEntry("punie_tui.screens.home", "HomeScreen", "h", "Home", "The workspace at a glance"),
-    "inspect": ScreenEntry("punie_tui.screens.inspect", "InspectScreen", "i", "Inspect", "Find and fix broken tool calls"),
-    "label": ScreenEntry("punie_tui.screens.label", "LabelScreen", "l", "Label", "Label examples tool, direct or skip, one key each"),
-    "train": ScreenEntry("punie_tui.screens.train", "TrainScreen", "T", "Train", "Launch and watch training runs"),
-    "chat": ScreenEntry("punie_tui.screens.chat", "ChatScreen", "c", "Chat", "Spot-check a model's tool loop with real tools"),
-    "evaluate": ScreenEntry("punie_tui.screens.evaluate", "EvalScreen", "e", "Eval", "Compare models, adapters and checkpoints on tool-vs-direct queries"),
+    "home": ScreenEntry("punie_tui.screens.home", "HomeScreen", "f1", "Home", "The workspace at a glance"),
+    "inspect": ScreenEntry("punie_tui.screens.inspect", "InspectScreen", "i on Home", "Inspect", "Find and fix broken tool calls"),
+    "label": ScreenEntry("punie_tui.screens.label", "LabelScreen", "l on Home", "Label", "Label examples tool, direct or skip, one key each"),
+    "train": ScreenEntry("punie_tui.screens.train", "TrainScreen", "t on Home", "Train", "Launch and watch training runs"),
+    "chat": ScreenEntry("punie_tui.screens.chat", "ChatScreen", "c on Home", "Chat", "Spot-check a model's tool loop with real tools"),
+    "evaluate": ScreenEntry("punie_tui.screens.evaluate", "EvalScreen", "e on Home", "Eval", "Compare models, adapters and checkpoints on tool-vs-direct queries"),
 }
 
 
@@ -155,7 +155,7 @@ class PunieApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for name, entry in SCREENS.items():
-            yield SystemCommand(f"Go to {entry.title}", f"{entry.help} ({entry.key})", lambda n=name: self.action_show_screen(n))
+            yield SystemCommand(f"Go to {entry.title}", f"{entry.help} ({entry.keys})", lambda n=name: self.action_show_screen(n))
         # Every key binding of the current screen and its widgets is also a palette command.
         seen: set[str] = set()
         for key, active in screen.active_bindings.items():

@@ -49,7 +49,15 @@ class HomeScreen(Screen[None]):
     HomeScreen #problems { height: auto; padding: 0 1; color: $warning; display: none; }
     HomeScreen #problems.shown { display: block; }
     """
-    BINDINGS = [Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the workspace again")]
+    # Home is the hub: one letter opens each screen (f1 comes back from anywhere).
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the workspace again"),
+        Binding("i", "app.show_screen('inspect')", "Inspect", id="home.inspect", tooltip="Find and fix broken tool calls"),
+        Binding("l", "app.show_screen('label')", "Label", id="home.label", tooltip="Label examples tool or direct"),
+        Binding("t", "app.show_screen('train')", "Train", id="home.train", tooltip="Launch and watch training runs"),
+        Binding("c", "app.show_screen('chat')", "Chat", id="home.chat", tooltip="Spot-check the model's tool loop"),
+        Binding("e", "app.show_screen('evaluate')", "Eval", id="home.eval", tooltip="Score tool-vs-direct discrimination"),
+    ]
 
     class Summarized(Message):
         def __init__(self, summary: WorkspaceSummary) -> None:

@@ -132,3 +132,16 @@ async def test_home_says_when_label_journal_entries_were_not_applied(small_works
         assert problems.has_class("shown")
         assert "Label journal: 1 entries not applied" in str(problems.render())
         assert "labels.journal.jsonl:1" in str(problems.render())
+
+
+async def test_home_keys_open_each_screen_and_f1_comes_back(small_workspace: Path) -> None:
+    app = PunieApp(open_workspace(small_workspace))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for_summary(pilot, app.screen)
+        for key, mode in (("i", "inspect"), ("l", "label"), ("t", "train"), ("c", "chat"), ("e", "evaluate")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.current_mode == mode
+            await pilot.press("f1")
+            await pilot.pause()
+            assert app.current_mode == "home"
