@@ -18,6 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, OptionList, Select, Static, TextArea
 
 from punie_tui.widgets.confirm import ConfirmDialog
+from punie_tui.widgets.demo_offer import DemoModelOffer
 from punie_tui.widgets.transcript import TranscriptView, VerdictBanner
 
 if TYPE_CHECKING:
@@ -149,6 +150,8 @@ class ChatScreen(Screen[None]):
         self.last_result: Any = None
         self._cancel = threading.Event()
         self.loaded: LoadedModel | None = None
+        # Set when the demo model finished training: the next prompt loads it instead.
+        self._demo_model_changed = False
         # A prompt sent while a model still loads must wait for it, not load a second one.
         self._model_lock = threading.Lock()
         self._setup: Any = None
@@ -164,6 +167,8 @@ class ChatScreen(Screen[None]):
         if self.initial_adapter and self.initial_adapter not in [value for _, value in adapters]:
             adapters.insert(0, (self.initial_adapter, self.initial_adapter))
         yield Header()
+        if not self.workspace.settings.model:
+            yield DemoModelOffer()
         with Horizontal():
             with VerticalScroll(id="side"):
                 yield Static("system prompt (training prompt)", classes="field")
@@ -284,9 +289,10 @@ class ChatScreen(Screen[None]):
         """The model for the picked source, reusing the loaded one while the choice is the same."""
         if self.fixed_model is not None:
             return self.fixed_model
-        if self.loaded is not None and self.loaded.choice == choice:
+        if self.loaded is not None and self.loaded.choice == choice and not self._demo_model_changed:
             return self.loaded.model
         self._unload()
+        self._demo_model_changed = False
         from punie_tui.core.chat.mlx_model import MlxModel
         from punie_tui.core.chat.server import MlxServer
         from punie_tui.core.chat.sources import resolve_source
@@ -307,6 +313,9 @@ class ChatScreen(Screen[None]):
             self.loaded = LoadedModel(choice, model)
         self.post_message(self.Status(f"running on {source.label}..."))
         return self.loaded.model
+
+    def on_demo_model_offer_finished(self, message: DemoModelOffer.Finished) -> None:
+        self._demo_model_changed = message.ok
 
     def _unload(self) -> None:
         self._tokenizer = None

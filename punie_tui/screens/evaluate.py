@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, SelectionList, Static
 
+from punie_tui.widgets.demo_offer import DemoModelOffer
 from punie_tui.widgets.transcript import TranscriptView, VerdictBanner
 
 if TYPE_CHECKING:
@@ -135,6 +136,9 @@ class EvalScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        if not self.workspace.settings.model:
+            # Targets resolve the demo model when they run: the trained one once this has built it.
+            yield DemoModelOffer()
         with Horizontal():
             with Vertical(id="side"):
                 yield Static("targets (space to check)", classes="field")

@@ -301,20 +301,11 @@ class TrainScreen(Screen[None]):
         self.query_one("#demo-row").set_class(missing or self.building is not None, "offered")
 
     def action_build_demo_model(self) -> None:
-        from punie_tui.core.training.demo_training import demo_model_install_dir
+        from punie_tui.core.training.demo_training import demo_model_install_dir, start_demo_model_build
 
-        out = demo_model_install_dir()
-        run_dir = out.with_name("demo-model-runs") / time.strftime("%Y%m%d-%H%M%S")
-        run_dir.parent.mkdir(parents=True, exist_ok=True)
-        # A process of its own, like every training: see the module docstring.
-        self.building = subprocess.Popen(
-            [sys.executable, "-m", "punie_tui", "demo-model", str(out), "--train", "--run-dir", str(run_dir)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        self.building, run_dir = start_demo_model_build()
         self.query_one("#build-demo", Button).disabled = True
-        self.notify(f"Training the demo model into {out}", title="Demo model")
+        self.notify(f"Training the demo model into {demo_model_install_dir()}", title="Demo model")
         self.attach(run_dir)
 
     def _check_demo_build(self) -> None:

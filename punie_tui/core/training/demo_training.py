@@ -13,6 +13,9 @@ import json
 import os
 import random
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +147,29 @@ def train_demo_model(
 def demo_model_install_dir() -> Path:
     """Where the screens build the trained demo model for a user's demo workspace."""
     return user_data_dir() / "demo-model"
+
+
+def trained_demo_model_installed() -> bool:
+    """Whether the screens' trained demo model is there (a finished build writes TRAINING_FILE last)."""
+    return (demo_model_install_dir() / TRAINING_FILE).exists()
+
+
+def start_demo_model_build(iters: int = DEFAULT_ITERS) -> tuple[subprocess.Popen, Path]:
+    """Start `punie-tui demo-model --train` into the install folder; return the process and its run
+    folder, whose metrics.jsonl shows its progress (its output goes to `<run folder>.log`).
+    A process of its own, like every training."""
+    out = demo_model_install_dir()
+    run_dir = out.with_name("demo-model-runs") / time.strftime("%Y%m%d-%H%M%S")
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Its output goes to a file beside the run: a pipe nobody reads would fill and stall the build.
+    with open(run_dir.with_suffix(".log"), "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "punie_tui", "demo-model", str(out), "--train", "--iters", str(iters), "--run-dir", str(run_dir)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return process, run_dir
 
 
 def trained_demo_model_key(iters: int = DEFAULT_ITERS, examples: Path | None = None, seed: int = 0) -> str:
