@@ -11,6 +11,16 @@ import pytest
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
+async def wait_until(pilot, condition, timeout: float = 15.0) -> None:
+    """Let the app run until `condition()` holds (polled every 50 ms), then assert it."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
+    assert condition()
+
+
 def fixed_copy(fixture: str) -> Path:
     """Copy a fixture workspace to a fixed path, so that snapshots (which show it) are stable."""
     target = Path(tempfile.gettempdir()) / "punie-snapshots" / fixture

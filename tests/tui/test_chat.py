@@ -16,7 +16,7 @@ from punie_tui.config import open_workspace
 from punie_tui.screens.chat import AddExampleDialog, ChatScreen
 from punie_tui.widgets.confirm import ConfirmDialog
 from punie_tui.widgets.transcript import TranscriptView, TurnView, VerdictBanner
-from tests.tui.conftest import fixed_copy
+from tests.tui.conftest import fixed_copy, wait_until
 
 
 @pytest.fixture()
@@ -53,15 +53,6 @@ async def write_then_answer(messages, info):
 
 def chat_app(workspace: Path, stream) -> PunieApp:
     return PunieApp(open_workspace(workspace), start_screen="chat", screen_args={"chat_model": FunctionModel(stream_function=stream)})
-
-
-async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            break
-        await pilot.pause(0.05)
-    await pilot.pause()
-    assert condition()
 
 
 def banner(app) -> str:

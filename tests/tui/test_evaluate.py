@@ -19,7 +19,7 @@ from punie_tui.app import PunieApp
 from punie_tui.config import open_workspace
 from punie_tui.screens.evaluate import EvalScreen, TranscriptDialog
 from punie_tui.widgets.transcript import VerdictBanner
-from tests.tui.conftest import fixed_copy
+from tests.tui.conftest import fixed_copy, wait_until
 
 
 def requests_so_far(messages) -> int:
@@ -79,15 +79,6 @@ def frozen_clock(monkeypatch):
 
 def eval_app(root: Path, models: dict[str, object], **screen_args) -> PunieApp:
     return PunieApp(open_workspace(root), start_screen="evaluate", screen_args={"opener": scripted(models), **screen_args})
-
-
-async def wait_until(pilot, condition, timeout: float = 15.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            break
-        await pilot.pause(0.05)
-    await pilot.pause()
-    assert condition()
 
 
 def status(app) -> str:
