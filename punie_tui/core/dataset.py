@@ -170,14 +170,6 @@ class Dataset:
         self.records[index] = record
         return record
 
-    def replace_raw(self, index: int, text: str) -> Record:
-        """Put edited raw text at a record's place; it may be broken, and then stays so on save."""
-        old = self.records[index]
-        record = parse_line(old.path, old.line, text.encode("utf-8") + _ending(old.raw))
-        record.modified = True
-        self.records[index] = record
-        return record
-
     def to_bytes(self) -> bytes:
         return b"".join(record.raw for record in self.records)
 

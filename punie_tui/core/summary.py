@@ -85,13 +85,6 @@ class WorkspaceSummary:
     def records(self) -> int:
         return sum(f.records for f in self.files)
 
-    @property
-    def tool_share(self) -> float | None:
-        """The share of `tool` among tool+direct: by human labels where any exist, else by content."""
-        counts = self.labels if self.labels["tool"] + self.labels["direct"] else self.content
-        total = counts["tool"] + counts["direct"]
-        return counts["tool"] / total if total else None
-
 
 def summarize_dataset(dataset: Dataset, labels: Counter[str], content: Counter[str]) -> FileSummary:
     summary = FileSummary(dataset.path, records=len(dataset.records))

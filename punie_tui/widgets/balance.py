@@ -6,18 +6,17 @@ from collections import Counter
 
 from textual.widgets import Static
 
+from punie_tui.core.labels import balance
+
 _WIDTH = 20
 
 
 def balance_text(labels: Counter[str], content: Counter[str], target: float) -> str:
     """Rich markup for the balance: human labels where any exist, else the content's own split."""
-    labelled = labels["tool"] + labels["direct"]
-    counts, source = (labels, "labels") if labelled else (content, "content")
-    tool, direct = counts["tool"], counts["direct"]
-    total = tool + direct
-    if not total:
+    counted = balance(labels, content)
+    tool, direct, source, share = counted.tool, counted.direct, counted.source, counted.share
+    if share is None:
         return "[b]Balance[/b]\n[dim]no usable examples[/dim]"
-    share = tool / total
     filled = round(share * _WIDTH)
     mark = min(_WIDTH - 1, round(target * _WIDTH))
     bar = "".join(

@@ -106,15 +106,6 @@ def test_unmodified_and_broken_lines_are_written_back_byte_identical(tmp_path: P
     assert path.read_bytes() == b'{"text": "changed"}\r\n' + original[len(lines[0]) :]
 
 
-def test_replace_raw_keeps_an_edit_that_is_still_broken(tmp_path: Path) -> None:
-    path = write_lines(tmp_path / "a.jsonl", [b'{"text": "a"}\n', b'{"text": "b"}\n'])
-    dataset = load_dataset(path)
-    record = dataset.replace_raw(1, "{still broken")
-    assert record.broken and record.modified
-    dataset.save()
-    assert path.read_bytes() == b'{"text": "a"}\n{still broken\n'
-
-
 def test_save_is_atomic_and_keeps_a_backup(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "a.jsonl", [b'{"text": "a"}\n'])
     dataset = load_dataset(path)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from punie_tui.config import open_workspace
+from punie_tui.core.labels import balance
 from punie_tui.core.summary import describe_model, summarize_workspace
 from punie_tui.core.training.demo_training import TRAINING_FILE, demo_model_install_dir
 
@@ -35,5 +36,6 @@ def test_summary_counts_records_broken_lines_and_content_labels(tmp_path: Path) 
     (file,) = summary.files
     assert (file.records, file.broken) == (3, 1)
     assert summary.content == {"tool": 1, "direct": 1}
-    assert summary.tool_share == 0.5
+    counted = balance(summary.labels, summary.content)
+    assert counted.share == 0.5 and counted.source == "content"
     assert summary.runs == []
