@@ -15,10 +15,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Header, Input, Label, OptionList, Select, Static, TextArea
 
 from punie_tui.widgets.confirm import ConfirmDialog
 from punie_tui.widgets.demo_offer import DemoModelOffer
+from punie_tui.widgets.footer import KeyFooter
 from punie_tui.widgets.transcript import TranscriptView, VerdictBanner
 
 if TYPE_CHECKING:
@@ -195,7 +196,7 @@ class ChatScreen(Screen[None]):
                 yield Static("", id="warnings")
                 yield TranscriptView(id="transcript")
                 yield Input(placeholder="prompt (Enter sends, Esc cancels)", id="prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#prompt", Input).focus()

@@ -17,9 +17,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, SelectionList, Static
+from textual.widgets import DataTable, Header, Input, ProgressBar, SelectionList, Static
 
 from punie_tui.widgets.demo_offer import DemoModelOffer
+from punie_tui.widgets.footer import KeyFooter
 from punie_tui.widgets.transcript import TranscriptView, VerdictBanner
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ class EvalScreen(Screen[None]):
                 yield DataTable(id="summary", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="notes", markup=False)
                 yield DataTable(id="queries", cursor_type="cell")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         from punie_tui.core.eval_report import COLUMNS

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from punie_tui.core.convert import placeholder_record
 from punie_tui.core.dataset import Dataset, DatasetError, Record, gc_paused, iter_records, load_dataset, read_content
@@ -29,6 +29,7 @@ from punie_tui.core.lint import LintContext, lint_record, lint_records
 from punie_tui.widgets.conversation import conversation_view
 from punie_tui.widgets.dialogs import ChoiceDialog, DiffDialog, EditDialog
 from punie_tui.widgets.example_list import ExampleList, Row
+from punie_tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from punie_tui.config import Workspace
@@ -123,7 +124,7 @@ class InspectScreen(Screen[None]):
                 with VerticalScroll(id="detail"):
                     yield Static("", id="conversation")
                 yield Static("", id="diagnostics")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.path is None:

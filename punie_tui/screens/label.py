@@ -20,7 +20,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from punie_tui.config import Workspace
@@ -29,6 +29,7 @@ from punie_tui.core.formats import FORMATS
 from punie_tui.core.labelled import Decision, LabelSession, open_labelled_datasets
 from punie_tui.core.labels import FILTER_HELP, LABELS, disagrees
 from punie_tui.widgets.balance import BalanceGauge, balance_text
+from punie_tui.widgets.footer import KeyFooter
 
 # Long tool results would make every redraw slow; the inspect screen shows whole records.
 MAX_TURN_CHARS = 4000
@@ -132,7 +133,7 @@ class LabelScreen(Screen[None]):
                 yield Static("[b]Recent decisions[/b] [dim](enter: change)[/dim]")
                 yield OptionList(id="recent")
         yield Input(id="prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.load()

@@ -23,13 +23,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
+from textual.widgets import Button, Checkbox, DataTable, Header, Input, Label, ProgressBar, Select, Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
 from punie_tui.core.training.config import TrainConfig
 from punie_tui.core.training.events import Event, read_events
 from punie_tui.core.training.run_state import RunState, debiased_ema
+from punie_tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from punie_tui.config import Workspace
@@ -225,7 +226,7 @@ class TrainScreen(Screen[None]):
                     yield PlotextPlot(id="memory-plot")
                     yield PlotextPlot(id="speed-plot")
                 yield Static("", id="alerts")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#history", DataTable)
