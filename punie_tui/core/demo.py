@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from importlib.resources import files
 from pathlib import Path
 
 from punie_tui.locations import user_data_dir
@@ -15,6 +14,9 @@ _WORKSPACE_SUFFIXES = (".jsonl", ".json", ".toml")
 
 def bundled_data_dir() -> Path:
     """The demo workspace shipped with the package (the repository's `data/`)."""
+    # Imported here: every start of the app asks where the demo copy is, only a first start copies.
+    from importlib.resources import files
+
     return Path(str(files("punie_tui.data")))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -162,24 +162,3 @@ def parse_filter(text: str) -> Predicate:
     terms = [_term(term) for term in text.split()]
     return lambda lab, sug, rec: all(term(lab, sug, rec) for term in terms)
 
-
-@dataclass(frozen=True)
-class Balance:
-    """Tool vs direct counts, and whether they come from human labels or the content's own turns."""
-
-    tool: int
-    direct: int
-    source: str
-
-    @property
-    def share(self) -> float | None:
-        """The share of `tool` among tool+direct; None when there are neither."""
-        total = self.tool + self.direct
-        return self.tool / total if total else None
-
-
-def balance(labels: Mapping[str, int], content: Mapping[str, int]) -> Balance:
-    """The balance by human labels where any exist, else by the split the examples' turns imply."""
-    if labels.get("tool", 0) + labels.get("direct", 0):
-        return Balance(labels.get("tool", 0), labels.get("direct", 0), "labels")
-    return Balance(content.get("tool", 0), content.get("direct", 0), "content")

@@ -10,14 +10,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
-from punie_tui.core.summary import RunBrief, WorkspaceSummary, summarize_workspace
 from punie_tui.widgets.balance import BalanceGauge
 from punie_tui.widgets.blas_notice import BlasNotice
+from punie_tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from punie_tui.config import Workspace
+    from punie_tui.core.summary import RunBrief, WorkspaceSummary
 
 
 def _counts(counter, total: int) -> str:
@@ -80,7 +81,7 @@ class HomeScreen(Screen[None]):
             with Horizontal(id="lower"):
                 yield BalanceGauge(id="balance-box")
                 yield Static("Runs: reading...", id="runs")
-        yield Footer()
+        yield KeyFooter()
 
     def _settings_text(self, model: str | None = None) -> str:
         ws = self.workspace
@@ -108,6 +109,9 @@ class HomeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="workspace summary")
     def load_summary(self) -> None:
+        # Imported here, in the worker: reading datasets needs modules the first paint does not.
+        from punie_tui.core.summary import summarize_workspace
+
         self.post_message(self.Summarized(summarize_workspace(self.workspace)))
 
     def on_home_screen_summarized(self, message: Summarized) -> None:

@@ -6,7 +6,7 @@ from collections import Counter
 
 from textual.widgets import Static
 
-from punie_tui.core.labels import balance
+from punie_tui.core.balance import balance
 
 _WIDTH = 20
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from punie_tui.config import open_workspace
-from punie_tui.core.labels import balance
+from punie_tui.core.balance import balance
 from punie_tui.core.summary import describe_model, summarize_workspace
 from punie_tui.core.training.demo_training import TRAINING_FILE, demo_model_install_dir
 
