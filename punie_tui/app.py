@@ -14,8 +14,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from punie_tui.widgets.confirm import ConfirmDialog
-
 if TYPE_CHECKING:
     from punie_tui.config import UserSettings, Workspace
 
@@ -52,6 +50,8 @@ class PunieApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "punie-tui"
+    # The first screen composed is home itself, not textual's blank default screen switched away from.
+    DEFAULT_MODE = "home"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit (asks first when anything is unsaved)", priority=True),
         Binding("f1", "show_screen('home')", "Home", id="app.home", tooltip="The workspace home screen"),
@@ -85,12 +85,14 @@ class PunieApp(App[None]):
         return make
 
     def on_mount(self) -> None:
-        if self.workspace is None:
-            self.switch_mode("home")
-            # Opening after the first paint keeps the worker's imports from delaying it.
-            self.call_after_refresh(self.open_workspace)
-        else:
+        if self.workspace is not None:
             self._workspace_ready(self.workspace, _load_user_settings_quietly())
+
+    def on_ready(self) -> None:
+        # Opening after the first frame is on the terminal keeps the worker's imports (pydantic)
+        # from delaying it: until then the main thread would share the GIL with them.
+        if self.workspace is None:
+            self.call_after_refresh(self.open_workspace)
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="open workspace")
     def open_workspace(self) -> None:
@@ -142,6 +144,8 @@ class PunieApp(App[None]):
         if not unsaved:
             self.exit()
             return
+
+        from punie_tui.widgets.confirm import ConfirmDialog
 
         def decided(really: bool | None) -> None:
             if really:
