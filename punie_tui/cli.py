@@ -6,10 +6,13 @@ Each command lives in `punie_tui/commands/NAME.py` with `add_parser(subparsers)`
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 # Command names, each the module `punie_tui.commands.<name>` (with `-` as `_`).
 COMMANDS: tuple[str, ...] = (
@@ -24,6 +27,9 @@ def _command_module(name: str):
 
 def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
     """The parser with the given commands' subparsers (all of them by default, as `--help` shows)."""
+    # Imported here: the process that re-executes itself for BLAS (see `main`) never needs it.
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="punie-tui",
         description="A terminal workbench for fine-tuning small local models to call tools.",

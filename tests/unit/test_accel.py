@@ -114,6 +114,11 @@ def test_mlx_env_puts_the_library_first_and_keeps_other_preloads() -> None:
     assert env["PATH"] == "/bin"
 
 
+def test_preloading_cuts_openblas_idle_spin_unless_the_user_chose_one() -> None:
+    assert accel.mlx_env({"PATH": "/bin"}, status())["OPENBLAS_THREAD_TIMEOUT"] == "4"
+    assert accel.mlx_env({"OPENBLAS_THREAD_TIMEOUT": "28"}, status())["OPENBLAS_THREAD_TIMEOUT"] == "28"
+
+
 def test_mlx_env_is_an_unchanged_copy_when_preloading_does_not_help() -> None:
     base = {"PATH": "/bin"}
     for case in (status(disabled=True), status(optimized=None), status(linux=False), status(reference_blas=None), status(already_preloaded=True)):
@@ -139,9 +144,13 @@ def test_reexecuted_process_drops_its_own_preload_and_marker(monkeypatch: pytest
     monkeypatch.setenv("LD_PRELOAD", f"{library} /opt/libtrace.so")
     monkeypatch.setenv(accel.REEXEC_MARKER_ENV, library)
     monkeypatch.setattr(os, "execve", lambda *args: pytest.fail("re-executed twice"))
+    monkeypatch.setattr(accel, "_reexecuted_with", None)
     accel.reexec_with_blas()
     assert os.environ["LD_PRELOAD"] == "/opt/libtrace.so"
     assert accel.REEXEC_MARKER_ENV not in os.environ
+    # It runs with the optimized library: no notice, and no status read to decide that.
+    monkeypatch.setattr(accel, "blas_status", lambda env=None: pytest.fail("status read"))
+    assert accel.install_notice() is None
 
 
 def test_off_switch_means_no_reexec(monkeypatch: pytest.MonkeyPatch) -> None:

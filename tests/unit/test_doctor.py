@@ -51,19 +51,19 @@ def test_missing_library_is_a_problem_whose_fix_is_the_install_command() -> None
 
 
 def test_switched_off_preload_is_a_problem_whose_fix_is_to_unset_the_switch() -> None:
-    status = BlasStatus(**{**STATUS.__dict__, "optimized": Path("/usr/lib/libopenblas.so.0"), "disabled": True})
+    status = STATUS._replace(optimized=Path("/usr/lib/libopenblas.so.0"), disabled=True)
     assert [p.fix for p in doctor.find_problems(status, MLX_OK, CACHE_OK)] == ["unset PUNIE_BLAS_PRELOAD"]
 
 
 def test_preload_that_did_not_take_effect_is_a_problem() -> None:
-    status = BlasStatus(**{**STATUS.__dict__, "optimized": Path("/usr/lib/libopenblas.so.0")})
+    status = STATUS._replace(optimized=Path("/usr/lib/libopenblas.so.0"))
     problems = doctor.find_problems(status, MLX_OK, CACHE_OK)
     assert len(problems) == 1 and "still uses the reference BLAS" in problems[0].problem
 
 
 def test_mlx_that_does_not_run_is_a_problem() -> None:
     failed = {"device": None, "blas": None, "blas_kind": None, "gflops": None, "error": "ImportError: libmlx.so"}
-    problems = doctor.find_problems(BlasStatus(**{**STATUS.__dict__, "reference_blas": None}), failed, CACHE_OK)
+    problems = doctor.find_problems(STATUS._replace(reference_blas=None), failed, CACHE_OK)
     assert [p.problem for p in problems] == ["MLX does not run: ImportError: libmlx.so"]
 
 
