@@ -4,7 +4,8 @@ counted with that tokenizer, cached per example content hash in `.punie/`.
 Two counting engines give the same numbers: the Hugging Face tokenizer (batch encoding), and a
 tiktoken encoding built from the tokenizer's byte-level BPE `tokenizer.json`. tiktoken is used only
 when it counts exactly like the HF tokenizer on probe strings and on a sample of the texts at hand;
-otherwise, and for tokenizers it cannot express, the HF tokenizer counts.
+otherwise, and for tokenizers it cannot express, the HF tokenizer counts. Both count batches on a
+thread per core, without the GIL, while the calling thread renders the next batches.
 transformers and tiktoken are imported inside functions: this module is loaded by commands only.
 """
 
@@ -14,10 +15,12 @@ import hashlib
 import json
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from punie_tui.core.atomic import atomic_write_text
 from punie_tui.core.dataset import Record
@@ -26,6 +29,11 @@ from punie_tui.core.labels import content_hash
 # Files whose content decides how an example is rendered and split into tokens.
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "chat_template.json", "special_tokens_map.json")
 SAMPLE_SIZE = 256
+# A special token of punie's own that separates texts encoded in one tiktoken call.
+COUNT_SEPARATOR = "<|punie-count-separator|>"
+# Texts counted per call of an engine: big enough to amortise the call, small enough to overlap.
+BATCH = 500
+T = TypeVar("T")
 # Strings where a converted tokenizer tends to differ: Unicode normalisation, scripts, digits,
 # contractions, whitespace runs and line ends, and added tokens glued to text.
 PROBES = (
@@ -151,10 +159,34 @@ def _normalizer(spec: dict[str, Any] | None) -> str | None:
     raise ValueError(f"normalizer {spec.get('type')!r} has no tiktoken equivalent")
 
 
-def _chunks(texts: Sequence[str], size: int = 1000) -> list[list[str]]:
+def _chunks(texts: Sequence[str], size: int = BATCH) -> list[list[str]]:
     # Only lengths are kept: encoding 100k long examples at once would hold every token id
     # (gigabytes) before the first length is taken.
     return [list(texts[i : i + size]) for i in range(0, len(texts), size)]
+
+
+def _threads() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def count_batches(engine: TiktokenEngine | HFEngine, batches: Iterable[tuple[T, list[str]]]) -> Iterator[tuple[T, list[int]]]:
+    """Count batches of texts on one thread per core, in order, while `batches` is still producing.
+
+    Both engines encode in Rust without the GIL, so the caller's thread can render the next
+    batches (Python, holding the GIL) while earlier ones are counted. At most two batches per
+    thread wait, so rendering far ahead never holds every text in memory.
+    """
+    threads = _threads()
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="count") as pool:
+        waiting: deque[tuple[T, Future[list[int]]]] = deque()
+        for tag, texts in batches:
+            waiting.append((tag, pool.submit(engine.count_batch, texts)))
+            while len(waiting) > 2 * threads:
+                tag, future = waiting.popleft()
+                yield tag, future.result()
+        while waiting:
+            tag, future = waiting.popleft()
+            yield tag, future.result()
 
 
 @dataclass
@@ -166,13 +198,33 @@ class TiktokenEngine:
 
     name = "tiktoken"
 
-    def count(self, texts: Sequence[str]) -> list[int]:
+    def count_batch(self, texts: Sequence[str]) -> list[int]:
+        """Count in the calling thread, with one encode call for the whole batch.
+
+        The texts are joined by a special token of punie's own, which no text contains: tiktoken
+        never merges tokens across a special token, so the tokens between two separators are
+        exactly one text's. One call releases the GIL once for the batch; a call per text had to
+        win the GIL back after each text from a thread that renders, and waited most of the time.
+        """
         if self.normalizer:
             texts = [unicodedata.normalize(self.normalizer, text) for text in texts]
-        counts: list[int] = []
-        for chunk in _chunks(texts):
-            counts.extend(len(ids) for ids in self.encoding.encode_batch(chunk, allowed_special="all"))
+        encode, special = self.encoding.encode, self.encoding.special_tokens_set
+        if not texts or any(COUNT_SEPARATOR in text for text in texts):
+            # In a text, the separator's characters are text, as the HF tokenizer reads them.
+            own = special - {COUNT_SEPARATOR}
+            return [len(encode(text, allowed_special=own, disallowed_special=())) for text in texts]
+        ids = encode(COUNT_SEPARATOR.join(texts), allowed_special=special, disallowed_special=())
+        separator = self.encoding.encode_single_token(COUNT_SEPARATOR)
+        counts, start = [], 0
+        for _ in range(len(texts) - 1):
+            end = ids.index(separator, start)
+            counts.append(end - start)
+            start = end + 1
+        counts.append(len(ids) - start)
         return counts
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        return [n for _, counts in count_batches(self, ((None, chunk) for chunk in _chunks(texts))) for n in counts]
 
 
 @dataclass
@@ -183,12 +235,12 @@ class HFEngine:
 
     name = "hf"
 
+    def count_batch(self, texts: Sequence[str]) -> list[int]:
+        encodings = self.tokenizer.backend_tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
+        return [len(e.ids) for e in encodings]
+
     def count(self, texts: Sequence[str]) -> list[int]:
-        backend = self.tokenizer.backend_tokenizer
-        counts: list[int] = []
-        for chunk in _chunks(texts):
-            counts.extend(len(e.ids) for e in backend.encode_batch_fast(chunk, add_special_tokens=False))
-        return counts
+        return [n for _, counts in count_batches(self, ((None, chunk) for chunk in _chunks(texts))) for n in counts]
 
 
 def build_tiktoken(tokenizer_json: dict[str, Any]) -> TiktokenEngine:
@@ -218,6 +270,7 @@ def build_tiktoken(tokenizer_json: dict[str, Any]) -> TiktokenEngine:
     for entry in tokenizer_json.get("added_tokens", []):
         if entry.get("lstrip") or entry.get("rstrip") or entry.get("single_word"):
             raise ValueError(f"added token {entry['content']!r} strips spaces, which tiktoken cannot do")
+    added.setdefault(COUNT_SEPARATOR, len(ranks) + len(added))
     encoding = tiktoken.Encoding("punie-converted", pat_str=pattern, mergeable_ranks=ranks, special_tokens=added)
     return TiktokenEngine(encoding, normalizer)
 
@@ -292,6 +345,59 @@ def _line_digest(record: Record) -> str:
     return hashlib.blake2b(record.raw.rstrip(b"\r\n"), digest_size=8).hexdigest()
 
 
+def _count_missing(
+    tokenizer: Any,
+    records: Sequence[Record],
+    missing: dict[str, list[int]],
+    counts: list[int | None],
+    cache: CountCache,
+    failed: dict[str, str],
+) -> tuple[TiktokenEngine | HFEngine, str]:
+    """Render and count the examples not in the cache; the engine is picked on a sample first.
+
+    Rendering (Python) and counting (Rust, other threads) overlap: the first count of 100k examples
+    takes about as long as rendering them, not rendering plus counting.
+    """
+    rendered: dict[str, tuple[str, int] | None] = {}
+
+    def render_once(key: str) -> tuple[str, int] | None:
+        if key in rendered:
+            return rendered.pop(key)
+        record = records[missing[key][0]]
+        try:
+            return render(tokenizer, record)
+        except Exception as exc:  # jinja templates raise anything on odd turns
+            failed[record.location] = f"{type(exc).__name__}: {exc}"
+            return None
+
+    keys = list(missing)
+    for key in _sample(keys):
+        rendered[key] = render_once(key)
+    engine, reason = pick_engine(tokenizer, [done[0] for done in rendered.values() if done is not None])
+
+    def batches() -> Iterator[tuple[list[tuple[str, int]], list[str]]]:
+        tags: list[tuple[str, int]] = []
+        texts: list[str] = []
+        for key in keys:
+            done = render_once(key)
+            if done is None:
+                continue
+            tags.append((key, done[1]))
+            texts.append(done[0])
+            if len(texts) == BATCH:
+                yield tags, texts
+                tags, texts = [], []
+        if texts:
+            yield tags, texts
+
+    for tags, batch_counts in count_batches(engine, batches()):
+        for (key, extra), count in zip(tags, batch_counts):
+            cache.counts[key] = count + extra
+            for index in missing[key]:
+                counts[index] = count + extra
+    return engine, reason
+
+
 def count_tokens(records: Sequence[Record], folder: Path, cache_dir: Path | None, approximate: bool = False) -> TokenCounts:
     """Count every countable record's rendering with the tokenizer in `folder`, reusing the cache."""
     cache = CountCache(cache_dir, tokenizer_fingerprint(folder))
@@ -311,20 +417,8 @@ def count_tokens(records: Sequence[Record], folder: Path, cache_dir: Path | None
     failed: dict[str, str] = {}
     if missing:
         tokenizer = load_hf_tokenizer(folder)
-        rendered: dict[str, tuple[str, int]] = {}
-        for key, indexes in missing.items():
-            record = records[indexes[0]]
-            try:
-                rendered[key] = render(tokenizer, record)
-            except Exception as exc:  # jinja templates raise anything on odd turns
-                failed[record.location] = f"{type(exc).__name__}: {exc}"
-        texts = [text for text, _ in rendered.values()]
-        engine, reason = pick_engine(tokenizer, _sample(texts))
+        engine, reason = _count_missing(tokenizer, records, missing, counts, cache, failed)
         engine_name = engine.name
-        for (key, (_, extra)), count in zip(rendered.items(), engine.count(texts)):
-            cache.counts[key] = count + extra
-            for index in missing[key]:
-                counts[index] = count + extra
     # Line digests are kept for the lines seen now; content counts for every example ever counted.
     fresh = {line: count for line, count in zip(lines, counts) if line is not None and count is not None}
     if missing or fresh != cache.lines:

@@ -12,6 +12,7 @@ from punie_tui.core.dataset import load_dataset, load_datasets
 from punie_tui.core.demo import bundled_data_dir
 from punie_tui.core.labels import Label, with_label
 from punie_tui.core.tokens import (
+    COUNT_SEPARATOR,
     HFEngine,
     TiktokenEngine,
     build_tiktoken,
@@ -116,6 +117,20 @@ def test_tiktoken_is_picked_when_exact_on_a_byte_level_bpe(bpe_dir):
     engine, reason = pick_engine(tokenizer, sample)
     assert isinstance(engine, TiktokenEngine), reason
     assert engine.count(sample) == HFEngine(tokenizer).count(sample)
+
+
+def test_a_batch_counted_in_one_call_equals_each_text_counted_alone(bpe_dir):
+    tokenizer = load_hf_tokenizer(bpe_dir)
+    engine = build_tiktoken(json.loads(tokenizer.backend_tokenizer.to_str()))
+    texts = [
+        "<|im_start|>user\nhi<|im_end|>\n", "", "  two  spaces  ", "<|endoftext|>", "x\n\n", "end without newline",
+        "<tool_call>\n{\"name\": \"read_file\"}\n</tool_call>", "é" * 30,
+    ]
+    alone = [engine.count_batch([text])[0] for text in texts]
+    assert engine.count_batch(texts) == alone == HFEngine(tokenizer).count(texts)
+    # A text holding punie's own separator is counted text by text, the separator as text.
+    odd = [*texts, f"a {COUNT_SEPARATOR} b"]
+    assert engine.count_batch(odd) == HFEngine(tokenizer).count(odd)
 
 
 def test_tiktoken_is_refused_where_its_merge_rule_differs_from_hf():
