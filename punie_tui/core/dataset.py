@@ -139,7 +139,7 @@ def parse_line(path: Path, line: int, raw: bytes) -> Record:
     return Record(path, line, raw, data, None, detect_shape(data))
 
 
-def _split_lines(content: bytes) -> Iterator[bytes]:
+def split_lines(content: bytes) -> Iterator[bytes]:
     start = 0
     while start < len(content):
         end = content.find(b"\n", start)
@@ -215,9 +215,10 @@ def read_content(path: Path | str) -> bytes:
     return content
 
 
-def iter_records(path: Path, content: bytes) -> Iterator[Record]:
-    """Every line of a file's content as a Record, one at a time (for a pass that keeps none)."""
-    for number, raw in enumerate(_split_lines(content), start=1):
+def iter_records(path: Path, content: bytes, first_line: int = 1) -> Iterator[Record]:
+    """Every line of a file's content as a Record, one at a time (for a pass that keeps none);
+    `content` may be a part of the file that starts at line `first_line`."""
+    for number, raw in enumerate(split_lines(content), start=first_line):
         yield parse_line(path, number, raw)
 
 

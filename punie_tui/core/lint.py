@@ -325,21 +325,42 @@ def lint_record(record: Record, ctx: LintContext) -> tuple[list[Diagnostic], Rec
 # --- one file -----------------------------------------------------------------------------
 
 
-def lint_records(path: Path, records: Iterable[Record], ctx: LintContext, *, keys: bool = False,
-                 on_chunk: Callable[[list[Diagnostic], int], None] | None = None, chunk: int = 2000) -> FileReport:
-    """All diagnostics of one file's records, in line order: each record's own, then file-level rules.
+@dataclass
+class RecordScan:
+    """One pass over a run of a file's records: what the rules for single records found, and the
+    per-line facts the rules for the whole file need (see `finish_report`)."""
 
-    Records may be streamed: none is kept, only small per-line facts, so checking a big file
-    costs little more than parsing it. With `keys`, conversation keys are kept for leak checks.
-    `on_chunk` receives the new record-level diagnostics and the count of records done every
-    `chunk` records (a screen shows them while the rest is linted); file-level ones come with the report.
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    facts: list[tuple[int, RecordFacts]] = field(default_factory=list)
+    formats: Counter[str] = field(default_factory=Counter)
+    records: int = 0
+    broken: list[int] = field(default_factory=list)  # lines that did not parse
+    conversations: dict[str, int] | None = None
+    # First line of each line text; None when the caller looks for repeats itself (`find_repeats`).
+    lines_seen: dict[bytes, int] | None = None
+
+
+def _line_key(raw: bytes) -> bytes:
+    # The line itself is the key (exact, and cheaper than any digest); only a line that does not
+    # end in a bare newline (the last one, CRLF files) needs a normalised copy.
+    return raw if raw.endswith(b"\n") and not raw.endswith((b"\r\n", b" \n", b"\t\n")) else raw.rstrip() + b"\n"
+
+
+def _repeat(path: Path, line: int, earlier: int) -> Diagnostic:
+    return diagnostic_at(path, line, "duplicate-example", f"repeats line {earlier}", Fix(_FIX_TITLES["duplicate-example"]))
+
+
+def scan_records(path: Path, records: Iterable[Record], ctx: LintContext, *, keys: bool = False, repeats: bool = True,
+                 on_chunk: Callable[[list[Diagnostic], int], None] | None = None, chunk: int = 2000) -> RecordScan:
+    """Lint records one at a time, keeping none of them: only small per-line facts.
+
+    With `keys`, conversation keys are kept for leak checks; without `repeats`, repeated lines are
+    left to `find_repeats`. `on_chunk` receives the new diagnostics and the count of records done
+    every `chunk` records (a screen shows them while the rest is linted).
     """
-    report = FileReport(path)
-    found = report.diagnostics
-    facts: list[tuple[int, RecordFacts]] = []
-    first_seen: dict[bytes, int] = {}
-    formats = report.formats
-    conversations: dict[str, int] | None = {} if keys else None
+    scan = RecordScan(conversations={} if keys else None, lines_seen={} if repeats else None)
+    found, facts, formats, broken = scan.diagnostics, scan.facts, scan.formats, scan.broken
+    first_seen, conversations = scan.lines_seen, scan.conversations
     count = sent = 0
     for record in records:
         count += 1
@@ -348,14 +369,13 @@ def lint_records(path: Path, records: Iterable[Record], ctx: LintContext, *, key
             facts.append((record.line, fact))
         for fmt in fact.formats:
             formats[fmt] += 1
-        if record.data is not None:
-            # The line itself is the key (exact, and cheaper than any digest); only a line that does
-            # not end in a bare newline (the last one, CRLF files) needs a normalised copy.
-            raw = record.raw
-            key = raw if raw.endswith(b"\n") and not raw.endswith((b"\r\n", b" \n", b"\t\n")) else raw.rstrip() + b"\n"
-            earlier = first_seen.setdefault(key, record.line)
-            if earlier != record.line:
-                diagnostics.append(_diag(record, "duplicate-example", f"repeats line {earlier}", Fix(_FIX_TITLES["duplicate-example"])))
+        if record.data is None:
+            broken.append(record.line)
+        else:
+            if first_seen is not None:
+                earlier = first_seen.setdefault(_line_key(record.raw), record.line)
+                if earlier != record.line:
+                    diagnostics.append(_repeat(path, record.line, earlier))
             if conversations is not None:
                 key = conversation_key(record)
                 if key:
@@ -367,14 +387,55 @@ def lint_records(path: Path, records: Iterable[Record], ctx: LintContext, *, key
             sent = len(found)
     if on_chunk is not None:
         on_chunk(found[sent:], count)
-    report.records = count
-    report.conversations = conversations
-    report.lines_seen = first_seen
+    scan.records = count
+    return scan
+
+
+def find_repeats(path: Path, lines: Iterable[tuple[int, bytes]], broken: Iterable[int], first_seen: dict[bytes, int]) -> list[Diagnostic]:
+    """`duplicate-example` for numbered lines (in order) already seen in `first_seen`, which learns them."""
+    skip = set(broken)
+    found = []
+    for line, raw in lines:
+        if line in skip:
+            continue
+        earlier = first_seen.setdefault(_line_key(raw), line)
+        if earlier != line:
+            found.append(_repeat(path, line, earlier))
+    return found
+
+
+def finish_report(path: Path, scans: list[RecordScan], ctx: LintContext) -> FileReport:
+    """One file's report from the scans of its parts, in line order, with the rules for the whole file.
+
+    The first scan must have looked for repeated lines over the whole file (its `lines_seen`).
+    """
+    report = FileReport(path)
+    facts: list[tuple[int, RecordFacts]] = []
+    for scan in scans:
+        report.diagnostics.extend(scan.diagnostics)
+        report.formats.update(scan.formats)
+        report.records += scan.records
+        facts.extend(scan.facts)
+        if scan.conversations is not None:
+            report.conversations = report.conversations if report.conversations is not None else {}
+            for key, line in scan.conversations.items():
+                report.conversations.setdefault(key, line)
+    report.lines_seen = scans[0].lines_seen or {}
     file_level = list(_file_rules(path, facts, ctx))
-    if file_level:
-        found.extend(file_level)
-        found.sort(key=lambda d: d.line)
+    if file_level or len(scans) > 1:
+        report.diagnostics.extend(file_level)
+        report.diagnostics.sort(key=lambda d: d.line)
     return report
+
+
+def lint_records(path: Path, records: Iterable[Record], ctx: LintContext, *, keys: bool = False,
+                 on_chunk: Callable[[list[Diagnostic], int], None] | None = None, chunk: int = 2000) -> FileReport:
+    """All diagnostics of one file's records, in line order: each record's own, then file-level rules.
+
+    Records may be streamed: none is kept (see `scan_records`), so checking a big file costs little
+    more than parsing it.
+    """
+    return finish_report(path, [scan_records(path, records, ctx, keys=keys, on_chunk=on_chunk, chunk=chunk)], ctx)
 
 
 def lint_dataset(dataset: Dataset, ctx: LintContext, *, keys: bool = False) -> FileReport:
