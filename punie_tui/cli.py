@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from punie_tui.errors import UnusableInput
+
 if TYPE_CHECKING:
     import argparse
 
@@ -55,7 +57,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Only the chosen command's module is imported: start-up stays as light as that command.
     chosen = [args_list[0]] if args_list[0] in COMMANDS else COMMANDS
     args = build_parser(chosen).parse_args(args_list)
-    return _command_module(args.command).run(args)
+    try:
+        return _command_module(args.command).run(args)
+    except UnusableInput as exc:
+        from punie_tui.commands.common import fail
+
+        return fail(str(exc))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from punie_tui.errors import UnusableInput
 from punie_tui.locations import user_config_dir
 
 WORKSPACE_FILE = "punie.toml"
@@ -23,7 +24,7 @@ FORMAT_NAMES: tuple[str, ...] = ("qwen25-json", "qwen3-xml", "json-fence", "open
 DEFAULT_CATEGORIES = ["concept", "comparison", "best-practice", "how-to", "architecture"]
 
 
-class WorkspaceError(Exception):
+class WorkspaceError(UnusableInput):
     """A workspace that cannot be opened; the message names the file, the key and the problem."""
 
 

@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, add_workspace_argument, fail, open_app, print_json, resolve_workspace
-from punie_tui.config import WorkspaceError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,11 +33,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        workspace = resolve_workspace(args)
-        workspace.tools()  # a broken tools file is unusable input, reported before any model loads
-    except WorkspaceError as exc:
-        return fail(str(exc))
+    workspace = resolve_workspace(args)
+    workspace.tools()  # a broken tools file is unusable input, reported before any model loads
     if args.prompt is None:
         return open_app(args, "chat", model=args.model, adapter=args.adapter, server=args.server)
     if args.max_tokens < 1 or args.request_limit < 1 or args.loop_threshold < 2:

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, fail, print_json
-from punie_tui.config import WORKSPACE_FILE, Workspace, WorkspaceError, open_workspace
+from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, print_json
+from punie_tui.config import WORKSPACE_FILE, Workspace, open_workspace
 from punie_tui.core.dataset import DatasetError, expand_paths
 from punie_tui.core.formats import FORMATS
 from punie_tui.core.checking import check_paths, workspace_context
@@ -120,11 +120,8 @@ def run(args: argparse.Namespace) -> int:
     if args.list_codes:
         print_codes(args.json)
         return EXIT_OK
-    try:
-        files, ctx = resolve_context(args)
-        reports = check_paths(files, ctx)
-    except (DatasetError, WorkspaceError) as exc:
-        return fail(str(exc), EXIT_UNUSABLE)
+    files, ctx = resolve_context(args)
+    reports = check_paths(files, ctx)
     if args.json:
         print_json(report_json(reports))
     else:

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, fail
-from punie_tui.config import WorkspaceError
 from punie_tui.core.convert import ConversionError, convert_record
 from punie_tui.core.dataset import DatasetError, load_dataset
 from punie_tui.core.formats import FORMATS, tool_schemas
@@ -38,11 +37,8 @@ def _schemas(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        dataset = load_dataset(args.path)
-        schemas = _schemas(args)
-    except (DatasetError, WorkspaceError) as exc:
-        return fail(str(exc), EXIT_UNUSABLE)
+    dataset = load_dataset(args.path)
+    schemas = _schemas(args)
     kept = 0
     converted = 0
     for index, record in enumerate(list(dataset.records)):

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, add_workspace_argument, fail, open_app, print_json, resolve_workspace
-from punie_tui.config import WorkspaceError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -38,11 +37,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        workspace = resolve_workspace(args)
-        workspace.tools()  # a broken tools file is unusable input, reported before any model loads
-    except WorkspaceError as exc:
-        return fail(str(exc))
+    workspace = resolve_workspace(args)
+    workspace.tools()  # a broken tools file is unusable input, reported before any model loads
     if args.max_tokens < 1 or args.request_limit < 1 or args.loop_threshold < 2 or (args.seen is not None and args.seen < 0):
         return fail("--max-tokens and --request-limit must be at least 1, --loop-threshold at least 2, --seen at least 0")
     from punie_tui.core.chat.mlx_model import ModelSourceError

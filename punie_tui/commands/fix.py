@@ -8,7 +8,6 @@ from pathlib import Path
 
 from punie_tui.commands.check import add_context_arguments, resolve_context
 from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, fail
-from punie_tui.config import WorkspaceError
 from punie_tui.core.dataset import DatasetError, load_dataset
 from punie_tui.core.fixes import FIXABLE_CODES, REPAIR_CODES, apply_plan, plan_fixes
 
@@ -28,11 +27,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        files, ctx = resolve_context(args)
-        datasets = [load_dataset(path) for path in files]
-    except (DatasetError, WorkspaceError) as exc:
-        return fail(str(exc), EXIT_UNUSABLE)
+    files, ctx = resolve_context(args)
+    datasets = [load_dataset(path) for path in files]
     wanted = set(args.code or FIXABLE_CODES)
     pending = 0
     for dataset in datasets:

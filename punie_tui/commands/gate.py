@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, add_workspace_argument, fail, print_json, resolve_workspace
-from punie_tui.config import WorkspaceError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -22,10 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        workspace = resolve_workspace(args)
-    except WorkspaceError as exc:
-        return fail(str(exc))
+    workspace = resolve_workspace(args)
     from punie_tui.core.chat.mlx_model import ModelSourceError
     from punie_tui.core.eval_targets import base_source
     from punie_tui.core.gate import GateError, render_text, run_gate

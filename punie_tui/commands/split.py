@@ -25,14 +25,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from punie_tui.config import WorkspaceError
     from punie_tui.core.labelled import open_labelled_datasets
     from punie_tui.core.split import SplitError, plan_split, write_split
 
-    try:
-        workspace = resolve_workspace(args)
-    except WorkspaceError as exc:
-        return fail(str(exc))
+    workspace = resolve_workspace(args)
     out = args.out.expanduser().resolve()
     if out == workspace.root or workspace.root in out.parents:
         return fail(f"--out {args.out} is inside the workspace {workspace.root}; its files would be read as datasets next time")

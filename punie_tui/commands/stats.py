@@ -53,26 +53,22 @@ def _tokenizer(model: str | None, workspace: Workspace) -> tuple[Path, bool]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from punie_tui.config import WorkspaceError
     from punie_tui.core.dataset import expand_paths
     from punie_tui.core.labelled import open_labelled_datasets
     from punie_tui.core.stats import merge_stats, session_stats
     from punie_tui.core.tokens import TokenizerError, count_tokens
 
     groups: dict[Path, tuple[Workspace, list[Path] | None]] = {}
-    try:
-        for path in args.paths:
-            if not path.exists():
-                return fail(f"{path}: no such file or folder")
-            workspace = _workspace_of(path.resolve())
-            whole = path.is_dir() and path.resolve() == workspace.root
-            _, files = groups.get(workspace.root, (workspace, []))
-            if whole or files is None:
-                groups[workspace.root] = (workspace, None)
-            else:
-                groups[workspace.root] = (workspace, files + expand_paths([path.resolve()]))
-    except WorkspaceError as exc:
-        return fail(str(exc))
+    for path in args.paths:
+        if not path.exists():
+            return fail(f"{path}: no such file or folder")
+        workspace = _workspace_of(path.resolve())
+        whole = path.is_dir() and path.resolve() == workspace.root
+        _, files = groups.get(workspace.root, (workspace, []))
+        if whole or files is None:
+            groups[workspace.root] = (workspace, None)
+        else:
+            groups[workspace.root] = (workspace, files + expand_paths([path.resolve()]))
     parts, notes = [], []
     for workspace, files in groups.values():
         session = open_labelled_datasets(workspace, files)

@@ -44,7 +44,6 @@ def run(args: argparse.Namespace) -> int:
         from punie_tui.commands.common import open_app
 
         return open_app(args, "train", run=args.run)
-    from punie_tui.config import WorkspaceError
     from punie_tui.core.training.config import ConfigError, load_config
     from punie_tui.core.training.guard import GuardSettings
     from punie_tui.core.training.lock import RunLockedError
@@ -54,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config).with_paths_from(Path.cwd())
         run_dir = args.run_dir or default_run_dir(resolve_workspace(args).runs_dir)
-    except (ConfigError, WorkspaceError) as exc:
+    except ConfigError as exc:
         return fail(str(exc))
     report = preflight(config)
     if args.preflight_only:

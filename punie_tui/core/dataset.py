@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from punie_tui.core.atomic import atomic_write_bytes
+from punie_tui.errors import UnusableInput
 
 SHAPES: tuple[str, ...] = ("messages", "text", "prompt-completion", "raw-distill", "unknown", "broken")
 
 _CHATML_TURN = re.compile(r"<\|im_start\|>([^\n<]*)\n?(.*?)(?:<\|im_end\|>|(?=<\|im_start\|>)|\Z)", re.S)
 
 
-class DatasetError(Exception):
+class DatasetError(UnusableInput):
     """A dataset file that cannot be used at all (missing, a folder, binary, changed on disk)."""
 
 

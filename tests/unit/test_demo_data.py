@@ -7,7 +7,6 @@ import importlib
 import json
 import re
 import subprocess
-import sys
 import tomllib
 from collections import Counter
 from pathlib import Path
