@@ -52,16 +52,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _spot_check(args: argparse.Namespace, workspace: Any, source: Any) -> int:
     from punie_tui.core.chat.agent import ChatOptions, run_chat_sync
-    from punie_tui.core.chat.queries import expectation_for
     from punie_tui.core.chat.setup import chat_setup, open_chat_model
     from punie_tui.core.chat.tools import WorkspaceTools
+    from punie_tui.core.eval_suite import expectation_for, workspace_queries
 
     setup = chat_setup(workspace, args.system_prompt)
     options = ChatOptions(
         temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens, stop_sequences=tuple(args.stop),
         request_limit=args.request_limit, loop_threshold=args.loop_threshold,
     )
-    expected = args.expect or expectation_for(workspace, args.prompt)
+    expected = args.expect or expectation_for(workspace_queries(workspace), args.prompt)
     tools = WorkspaceTools(workspace.root)  # no approver: headless refuses what needs approval
     with open_chat_model(setup, source, server=args.server) as (model, warnings):
         result = run_chat_sync(

@@ -15,6 +15,7 @@ from punie_tui.config import Workspace
 from punie_tui.core.chat.transcript import ToolCall
 from punie_tui.core.chat.verdict import Expected, has_call_markers, normalise_arguments
 from punie_tui.core.dataset import load_dataset
+from punie_tui.errors import UnusableInput
 
 QuerySet = Literal["heldout", "seen"]
 # The numbers a reference row may carry: the same names as a measured target's JSON.
@@ -23,7 +24,7 @@ METRIC_NAMES: tuple[str, ...] = (
 )
 
 
-class SuiteError(Exception):
+class SuiteError(UnusableInput):
     """A queries or references file that cannot be used; the message names the file and line."""
 
 
@@ -191,6 +192,18 @@ def build_suite(workspace: Workspace, queries_file: Path | None = None, *, seen:
     files = train_files if train_files is not None else training_files(workspace, run_dirs)
     count = len(heldout) if seen is None else seen
     return heldout + seen_queries(files, count, seed=seed, exclude=[q.prompt for q in heldout])
+
+
+def workspace_queries(workspace: Workspace) -> list[SuiteQuery]:
+    """The workspace's held-out queries; [] when it has no queries file (SuiteError for a broken one)."""
+    path = workspace.queries_path
+    return load_queries_file(path) if path.exists() else []
+
+
+def expectation_for(queries: Iterable[SuiteQuery], prompt: str) -> Expected | None:
+    """Whether `prompt`, when it is one of `queries`, should get a tool call or a direct answer."""
+    wanted = prompt.strip()
+    return next((query.expected for query in queries if query.prompt.strip() == wanted), None)
 
 
 # Reference rows a workspace keeps beside its data (JSON, so it is never taken for a dataset).

@@ -157,9 +157,14 @@ class ChatScreen(Screen[None]):
         self._model_lock = threading.Lock()
         self._setup: Any = None
         self._tokenizer: Any = None  # of the loaded model, to compare prompt renderings
-        from punie_tui.core.chat.queries import load_queries
+        from punie_tui.core.eval_suite import SuiteError, workspace_queries
 
-        self.queries = load_queries(workspace)
+        # A broken queries file leaves the probes empty and is reported once the screen is up.
+        self.queries_problem: str | None = None
+        try:
+            self.queries = workspace_queries(workspace)
+        except SuiteError as exc:
+            self.queries, self.queries_problem = [], str(exc)
 
     def compose(self) -> ComposeResult:
         from punie_tui.core.chat.sources import run_adapters
@@ -190,7 +195,7 @@ class ChatScreen(Screen[None]):
                     yield Input("8", id="request-limit", type="integer", compact=True)
                     yield Input("3", id="loop-threshold", type="integer", compact=True)
                 yield Static("quick probes (eval queries)", classes="field")
-                yield OptionList(*[Text(f"[{q.expected or '?'}] {q.text}") for q in self.queries], id="probes")
+                yield OptionList(*[Text(f"[{q.expected}] {q.prompt}") for q in self.queries], id="probes")
             with Vertical(id="main"):
                 yield VerdictBanner("Type a prompt below, or pick a quick probe.", id="verdict")
                 yield Static("", id="warnings")
@@ -200,6 +205,8 @@ class ChatScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#prompt", Input).focus()
+        if self.queries_problem:
+            self.notify(self.queries_problem, title="eval queries not offered", severity="warning", timeout=10)
 
     def action_focus_prompt(self) -> None:
         self.query_one("#prompt", Input).focus()
@@ -212,8 +219,8 @@ class ChatScreen(Screen[None]):
     @on(OptionList.OptionSelected, "#probes")
     def send_probe(self, event: OptionList.OptionSelected) -> None:
         query = self.queries[event.option_index]
-        self.query_one("#prompt", Input).value = query.text
-        self.start(query.text, query.expected)
+        self.query_one("#prompt", Input).value = query.prompt
+        self.start(query.prompt, query.expected)
 
     def _options(self) -> Any:
         from punie_tui.core.chat.agent import ChatOptions
@@ -232,7 +239,7 @@ class ChatScreen(Screen[None]):
         )
 
     def start(self, prompt: str, expected: str | None = None) -> None:
-        from punie_tui.core.chat.queries import expectation_for
+        from punie_tui.core.eval_suite import expectation_for
 
         # A new prompt replaces a running one: stop it rather than let it run on unseen.
         self._cancel.set()
@@ -243,7 +250,7 @@ class ChatScreen(Screen[None]):
         self.query_one(TranscriptView).clear(prompt)
         self.query_one(VerdictBanner).show_running("running...")
         system_prompt = self.query_one("#system-prompt", Input).value
-        self.run_spot_check(prompt, system_prompt, expected or expectation_for(self.workspace, prompt), self._options(), choice, self._cancel)
+        self.run_spot_check(prompt, system_prompt, expected or expectation_for(self.queries, prompt), self._options(), choice, self._cancel)
 
     def action_cancel(self) -> None:
         self._cancel.set()

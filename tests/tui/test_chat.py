@@ -237,3 +237,13 @@ async def test_the_screen_runs_the_demo_model_and_releases_it_on_exit(demo_model
     assert screen.loaded is None
     if server:
         assert loaded.server.process is None and process.poll() is not None
+
+
+async def test_a_broken_queries_file_is_reported_and_offers_no_probes(chat_workspace):
+    (chat_workspace / "queries.jsonl").write_text('{"prompt": "Read notes.txt", "expected": "maybe"}\n')
+    app = chat_app(chat_workspace, read_then_answer)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one("#probes", OptionList).option_count == 0
+        [note] = app._notifications
+        assert "queries.jsonl:1: 'expected' must be" in note.message and note.severity == "warning"

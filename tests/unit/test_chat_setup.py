@@ -11,8 +11,8 @@ import pytest
 from punie_tui.config import open_workspace
 from punie_tui.core.chat.consistency import check_setup, training_setup
 from punie_tui.core.chat.mlx_model import ModelSource, ModelSourceError
-from punie_tui.core.chat.queries import expectation_for, load_queries
 from punie_tui.core.chat.sources import resolve_source, run_adapters
+from punie_tui.core.eval_suite import SuiteError, expectation_for, workspace_queries
 
 TOOLS = [{"type": "function", "function": {"name": "read_file", "description": "Read a file", "parameters": {"type": "object", "properties": {"path": {"type": "string"}}}}}]
 
@@ -29,7 +29,7 @@ def workspace_dir(tmp_path: Path) -> Path:
     (root / "tools.json").write_text(json.dumps(TOOLS))
     example = {"messages": [{"role": "system", "content": "You are punie."}, {"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], "tools": TOOLS}
     write_jsonl(root / "train.jsonl", [example, example])
-    write_jsonl(root / "queries.jsonl", [{"query": "Show notes.txt", "expected": "tool"}, {"query": "What is a closure?", "expected": "direct"}])
+    write_jsonl(root / "queries.jsonl", [{"prompt": "Show notes.txt", "expected": "tool"}, {"prompt": "What is a closure?", "expected": "direct"}])
     return root
 
 
@@ -64,10 +64,19 @@ def test_the_same_tools_with_keys_in_another_order_render_differently(workspace_
 
 
 def test_eval_queries_carry_their_expectation(workspace_dir):
-    workspace = open_workspace(workspace_dir)
-    assert [(q.text, q.expected) for q in load_queries(workspace)] == [("Show notes.txt", "tool"), ("What is a closure?", "direct")]
-    assert expectation_for(workspace, " What is a closure? ") == "direct"
-    assert expectation_for(workspace, "Something else") is None
+    queries = workspace_queries(open_workspace(workspace_dir))
+    assert [(q.prompt, q.expected) for q in queries] == [("Show notes.txt", "tool"), ("What is a closure?", "direct")]
+    assert expectation_for(queries, " What is a closure? ") == "direct"
+    assert expectation_for(queries, "Something else") is None
+
+
+def test_chat_reads_the_queries_file_as_eval_does(workspace_dir):
+    # One reader for both: a file eval refuses is refused here too, with its file and line.
+    (workspace_dir / "queries.jsonl").write_text('{"prompt": "Show notes.txt", "expected": "maybe"}\n')
+    with pytest.raises(SuiteError, match=r"queries.jsonl:1: 'expected' must be"):
+        workspace_queries(open_workspace(workspace_dir))
+    (workspace_dir / "queries.jsonl").unlink()
+    assert workspace_queries(open_workspace(workspace_dir)) == []
 
 
 def make_model_dir(path: Path) -> Path:
