@@ -13,7 +13,10 @@ import pickle
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class ForkFailed(Exception):
@@ -69,3 +72,22 @@ class Forked:
         if not ok:
             raise ForkFailed(value)
         return value
+
+
+def shares(items: list[T], minimum: int) -> list[list[T]]:
+    """`items` cut into one run per usable core, each run at least `minimum` long (always one run)."""
+    size = max(minimum, -(-len(items) // usable_cores()))
+    return [items[i : i + size] for i in range(0, len(items), size)] or [items]
+
+
+def in_parts(fn: Callable[[T], R], parts: list[T]) -> list[R]:
+    """`fn` over each part, in order: the first here and the others in forked processes at the same
+    time when forking is safe (else here, one after another). A part whose process fails is done here."""
+    children = [Forked(fn, part) for part in parts[1:]] if len(parts) > 1 and can_fork() else []
+    results = [fn(parts[0])]
+    for index, part in enumerate(parts[1:]):
+        try:
+            results.append(children[index].result() if children else fn(part))
+        except ForkFailed:
+            results.append(fn(part))
+    return results

@@ -19,18 +19,22 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from punie_tui.core.atomic import atomic_write_text
-from punie_tui.core.dataset import Record
+from punie_tui.core.dataset import Record, gc_paused
 from punie_tui.core.labels import content_hash
+from punie_tui.core.parallel import in_parts, shares, usable_cores
 
 # Files whose content decides how an example is rendered and split into tokens.
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "chat_template.json", "special_tokens_map.json")
 SAMPLE_SIZE = 256
 # A special token of punie's own that separates texts encoded in one tiktoken call.
 COUNT_SEPARATOR = "<|punie-count-separator|>"
+# Fewer examples than this are not worth a forked process (about 0.1 s of rendering).
+MIN_FORKED_PART = 2000
 # Texts counted per call of an engine: big enough to amortise the call, small enough to overlap.
 BATCH = 500
 T = TypeVar("T")
@@ -165,10 +169,6 @@ def _chunks(texts: Sequence[str], size: int = BATCH) -> list[list[str]]:
     return [list(texts[i : i + size]) for i in range(0, len(texts), size)]
 
 
-def _threads() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-
-
 def count_batches(engine: TiktokenEngine | HFEngine, batches: Iterable[tuple[T, list[str]]]) -> Iterator[tuple[T, list[int]]]:
     """Count batches of texts on one thread per core, in order, while `batches` is still producing.
 
@@ -176,7 +176,7 @@ def count_batches(engine: TiktokenEngine | HFEngine, batches: Iterable[tuple[T, 
     batches (Python, holding the GIL) while earlier ones are counted. At most two batches per
     thread wait, so rendering far ahead never holds every text in memory.
     """
-    threads = _threads()
+    threads = usable_cores()
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="count") as pool:
         waiting: deque[tuple[T, Future[list[int]]]] = deque()
         for tag, texts in batches:
@@ -213,15 +213,12 @@ class TiktokenEngine:
             # In a text, the separator's characters are text, as the HF tokenizer reads them.
             own = special - {COUNT_SEPARATOR}
             return [len(encode(text, allowed_special=own, disallowed_special=())) for text in texts]
-        ids = encode(COUNT_SEPARATOR.join(texts), allowed_special=special, disallowed_special=())
-        separator = self.encoding.encode_single_token(COUNT_SEPARATOR)
-        counts, start = [], 0
-        for _ in range(len(texts) - 1):
-            end = ids.index(separator, start)
-            counts.append(end - start)
-            start = end + 1
-        counts.append(len(ids) - start)
-        return counts
+        import numpy as np
+
+        # A numpy array, not a list: building a list of ~10^5 ints per batch needs the GIL.
+        ids = self.encoding.encode_to_numpy(COUNT_SEPARATOR.join(texts), allowed_special=special, disallowed_special=())
+        separators = np.flatnonzero(ids == self.encoding.encode_single_token(COUNT_SEPARATOR))
+        return (np.diff(np.concatenate(([-1], separators, [len(ids)]))) - 1).tolist()
 
     def count(self, texts: Sequence[str]) -> list[int]:
         return [n for _, counts in count_batches(self, ((None, chunk) for chunk in _chunks(texts))) for n in counts]
@@ -345,41 +342,35 @@ def _line_digest(record: Record) -> str:
     return hashlib.blake2b(record.raw.rstrip(b"\r\n"), digest_size=8).hexdigest()
 
 
-def _count_missing(
-    tokenizer: Any,
-    records: Sequence[Record],
-    missing: dict[str, list[int]],
-    counts: list[int | None],
-    cache: CountCache,
-    failed: dict[str, str],
-) -> tuple[TiktokenEngine | HFEngine, str]:
-    """Render and count the examples not in the cache; the engine is picked on a sample first.
+@dataclass
+class _Renderer:
+    """Renders each missing example once: its first record stands for every record with that content."""
 
-    Rendering (Python) and counting (Rust, other threads) overlap: the first count of 100k examples
-    takes about as long as rendering them, not rendering plus counting.
-    """
-    rendered: dict[str, tuple[str, int] | None] = {}
+    tokenizer: Any
+    records: Sequence[Record]
+    missing: dict[str, list[int]]
+    done: dict[str, tuple[str, int] | None]  # rendered ahead (the engine check's sample)
+    failed: dict[str, str]
 
-    def render_once(key: str) -> tuple[str, int] | None:
-        if key in rendered:
-            return rendered.pop(key)
-        record = records[missing[key][0]]
+    def __call__(self, key: str) -> tuple[str, int] | None:
+        if key in self.done:
+            return self.done.pop(key)
+        record = self.records[self.missing[key][0]]
         try:
-            return render(tokenizer, record)
+            return render(self.tokenizer, record)
         except Exception as exc:  # jinja templates raise anything on odd turns
-            failed[record.location] = f"{type(exc).__name__}: {exc}"
+            self.failed[record.location] = f"{type(exc).__name__}: {exc}"
             return None
 
-    keys = list(missing)
-    for key in _sample(keys):
-        rendered[key] = render_once(key)
-    engine, reason = pick_engine(tokenizer, [done[0] for done in rendered.values() if done is not None])
+
+def _count_part(engine: TiktokenEngine | HFEngine, renderer: _Renderer, keys: list[str]) -> tuple[dict[str, int], dict[str, str]]:
+    """Counts of the examples with these content keys, and the renderings that failed."""
 
     def batches() -> Iterator[tuple[list[tuple[str, int]], list[str]]]:
         tags: list[tuple[str, int]] = []
         texts: list[str] = []
         for key in keys:
-            done = render_once(key)
+            done = renderer(key)
             if done is None:
                 continue
             tags.append((key, done[1]))
@@ -390,24 +381,62 @@ def _count_missing(
         if texts:
             yield tags, texts
 
-    for tags, batch_counts in count_batches(engine, batches()):
-        for (key, extra), count in zip(tags, batch_counts):
-            cache.counts[key] = count + extra
+    found = {key: count + extra for tags, counts in count_batches(engine, batches()) for (key, extra), count in zip(tags, counts)}
+    return found, renderer.failed
+
+
+def _count_missing(
+    tokenizer: Any,
+    records: Sequence[Record],
+    missing: dict[str, list[int]],
+    counts: list[int | None],
+    cache: CountCache,
+    failed: dict[str, str],
+) -> tuple[TiktokenEngine | HFEngine, str]:
+    """Render and count the examples not in the cache; the engine is picked on a sample first.
+
+    Rendering (Python) and counting (Rust, other threads) overlap. Rendering holds the GIL, so with
+    tiktoken the examples are also split over forked processes, one per core, each rendering and
+    counting its share (the HF tokenizer's own threads do not survive a fork, so it counts here).
+    """
+    renderer = _Renderer(tokenizer, records, missing, {}, failed)
+    keys = list(missing)
+    for key in _sample(keys):
+        renderer.done[key] = renderer(key)
+    engine, reason = pick_engine(tokenizer, [done[0] for done in renderer.done.values() if done is not None])
+    parts = shares(keys, MIN_FORKED_PART) if isinstance(engine, TiktokenEngine) else [keys]
+    for found, part_failed in in_parts(partial(_count_part, engine, renderer), parts):
+        failed.update(part_failed)
+        for key, count in found.items():
+            cache.counts[key] = count
             for index in missing[key]:
-                counts[index] = count + extra
+                counts[index] = count
     return engine, reason
+
+
+def _hash_part(records: Sequence[Record], indexes: list[int]) -> list[str]:
+    return [content_hash(records[index]) for index in indexes]
+
+
+def _content_hashes(records: Sequence[Record], indexes: list[int]) -> list[str]:
+    """The content hashes of these records, on every core when there are many (1 s per 100k on one)."""
+    return [key for part in in_parts(partial(_hash_part, records), shares(indexes, MIN_FORKED_PART)) for key in part]
 
 
 def count_tokens(records: Sequence[Record], folder: Path, cache_dir: Path | None, approximate: bool = False) -> TokenCounts:
     """Count every countable record's rendering with the tokenizer in `folder`, reusing the cache."""
+    # A bulk pass: the collector would rescan the records' objects again and again (~1 s on 100k).
+    with gc_paused():
+        return _count_tokens(records, folder, cache_dir, approximate)
+
+
+def _count_tokens(records: Sequence[Record], folder: Path, cache_dir: Path | None, approximate: bool) -> TokenCounts:
     cache = CountCache(cache_dir, tokenizer_fingerprint(folder))
     lines = [_line_digest(r) if countable(r) else None for r in records]
     counts: list[int | None] = [cache.lines.get(line) if line else None for line in lines]
     missing: dict[str, list[int]] = {}
-    for index, (line, count) in enumerate(zip(lines, counts)):
-        if line is None or count is not None:
-            continue
-        key = content_hash(records[index])
+    uncached = [index for index, (line, count) in enumerate(zip(lines, counts)) if line is not None and count is None]
+    for index, key in zip(uncached, _content_hashes(records, uncached)):
         if key in cache.counts:
             counts[index] = cache.counts[key]
         else:

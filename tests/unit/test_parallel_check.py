@@ -130,3 +130,25 @@ def test_small_files_are_not_split(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     path.write_text(_line(1) + "\n")
     monkeypatch.setattr(checking, "Forked", lambda *args: pytest.fail("forked for a one-line file"))
     assert lint_content(path, path.read_bytes(), LintContext()).records == 1
+
+
+PARENT = os.getpid()
+
+
+def _square_or_die(part: list[int]) -> list[int]:
+    # A forked process dies on the part holding 7; here, the part is done like any other.
+    if 7 in part and os.getpid() != PARENT:
+        os._exit(1)
+    return [n * n for n in part]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forking needs a POSIX system")
+def test_in_parts_keeps_the_order_and_redoes_a_failed_part_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    from punie_tui.core import parallel
+
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 4)
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    parts = parallel.shares(list(range(10)), 2)
+    assert parts == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+    assert parallel.in_parts(_square_or_die, parts) == [[0, 1, 4], [9, 16, 25], [36, 49, 64], [81]]
+    assert parallel.shares([], 2) == [[]]

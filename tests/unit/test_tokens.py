@@ -111,6 +111,28 @@ def test_counts_equal_the_hf_tokenizer_on_the_real_datasets(bpe_dir, punie_data,
     assert result.counts == [_hf_reference(tokenizer, r) for r in records]
 
 
+def test_counts_made_in_forked_processes_equal_the_hf_tokenizer(bpe_dir, tmp_path, monkeypatch):
+    from punie_tui.core import parallel, tokens
+
+    forked = []
+
+    class Counted(parallel.Forked):
+        def __init__(self, *args) -> None:
+            forked.append(1)
+            super().__init__(*args)
+
+    # Parts of three examples over three "cores": hashing and counting both go to forked processes.
+    monkeypatch.setattr(tokens, "MIN_FORKED_PART", 3)
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 3)
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    monkeypatch.setattr(parallel, "Forked", Counted)
+    records = load_dataset(_with_tools_and_calls(FIXTURE, tmp_path / "ex.jsonl")).records
+    result = count_tokens(records, bpe_dir, tmp_path / ".punie")
+    tokenizer = load_hf_tokenizer(bpe_dir)
+    assert result.engine == "tiktoken" and len(forked) == 4
+    assert result.counts == [_hf_reference(tokenizer, r) for r in records]
+
+
 def test_tiktoken_is_picked_when_exact_on_a_byte_level_bpe(bpe_dir):
     tokenizer = load_hf_tokenizer(bpe_dir)
     sample = [tokenizer.apply_chat_template(json.loads(line)["messages"], tokenize=False) for line in FIXTURE.read_text().splitlines()]
