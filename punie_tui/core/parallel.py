@@ -41,8 +41,15 @@ class Forked:
         # Buffered output would otherwise be written twice, once by each process.
         sys.stdout.flush()
         sys.stderr.flush()
+        self._failure: str | None = None
         read_end, write_end = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # out of processes or memory: the caller does the work itself
+            os.close(read_end)
+            os.close(write_end)
+            self._failure = f"could not fork: {exc}"
+            return
         if pid == 0:
             os.close(read_end)
             status = 0
@@ -61,6 +68,8 @@ class Forked:
         self._pid, self._fd = pid, read_end
 
     def result(self) -> Any:
+        if self._failure is not None:
+            raise ForkFailed(self._failure)
         chunks = []
         while data := os.read(self._fd, 1 << 20):
             chunks.append(data)

@@ -125,6 +125,16 @@ def test_forked_returns_the_value_or_says_why_there_is_none() -> None:
         Forked(_vanish).result()
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forking needs a POSIX system")
+def test_a_fork_the_system_refuses_is_a_failure_to_redo_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    with pytest.raises(ForkFailed, match="could not fork: .*Resource temporarily unavailable"):
+        Forked(sum, [1]).result()
+
+
 def test_small_files_are_not_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "small.jsonl"
     path.write_text(_line(1) + "\n")
