@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from punie_tui.core.lint import (
     lint_records,
     scan_records,
 )
-from punie_tui.core.parallel import Forked, ForkFailed, can_fork, usable_cores
+from punie_tui.core.parallel import can_fork, in_parts, usable_cores
 
 _SPLIT_NAMES = {"valid": "train", "validation": "train", "test": "train", "val": "train"}
 
@@ -128,9 +129,10 @@ def _parts(content: bytes, count: int) -> list[tuple[int, int, int]]:
     return parts
 
 
-def _scan_part(path: Path, content: bytes, part: tuple[int, int, int], ctx: LintContext, keys: bool) -> RecordScan:
+def _scan_part(path: Path, content: bytes, ctx: LintContext, keys: bool, part: tuple[int, int, int]) -> RecordScan:
     first_line, start, end = part
-    return scan_records(path, iter_records(path, content[start:end], first_line), ctx, keys=keys, repeats=False)
+    # Only the first run, linted in this process, looks for repeated lines: over the whole file.
+    return scan_records(path, iter_records(path, content[start:end], first_line), ctx, keys=keys, repeats=first_line == 1)
 
 
 def lint_content(path: Path, content: bytes, ctx: LintContext, *, keys: bool = False, workers: int | None = None) -> FileReport:
@@ -140,23 +142,14 @@ def lint_content(path: Path, content: bytes, ctx: LintContext, *, keys: bool = F
     every line in one place); each other run comes back as a RecordScan, so the report is the one
     a single pass gives. A worker that fails has its run linted here instead.
     """
-    wanted = workers if workers is not None else usable_cores()
-    count = min(wanted, max(1, len(content) // MIN_PART_BYTES)) if workers is None else wanted
-    parts = _parts(content, count) if count > 1 and can_fork() else [(1, 0, len(content))]
-    if len(parts) == 1:
+    count = workers if workers is not None else min(usable_cores(), max(1, len(content) // MIN_PART_BYTES))
+    if count < 2 or not can_fork():
         return lint_records(path, iter_records(path, content), ctx, keys=keys)
-    children = [Forked(_scan_part, path, content, part, ctx, keys) for part in parts[1:]]
-    first_line, start, end = parts[0]
-    scans = [scan_records(path, iter_records(path, content[start:end], first_line), ctx, keys=keys)]
-    for child, part in zip(children, parts[1:]):
-        try:
-            scan = child.result()
-        except ForkFailed:
-            scan = _scan_part(path, content, part, ctx, keys)
-        first_line, start, end = part
+    parts = _parts(content, count)
+    scans = in_parts(partial(_scan_part, path, content, ctx, keys), parts)
+    for scan, (first_line, start, end) in zip(scans[1:], parts[1:]):
         numbered = enumerate(split_lines(content[start:end]), start=first_line)
         scan.diagnostics.extend(find_repeats(path, numbered, scan.broken, scans[0].lines_seen))
-        scans.append(scan)
     return finish_report(path, scans, ctx)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from punie_tui.core import checking
+from punie_tui.core import checking, parallel
 from punie_tui.core.checking import check_paths, lint_content
 from punie_tui.core.dataset import load_datasets
 from punie_tui.core.lint import LintContext
@@ -59,7 +59,8 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             made.append(1)
             super().__init__(*args)
 
-    monkeypatch.setattr(checking, "Forked", Counted)
+    monkeypatch.setattr(parallel, "Forked", Counted)
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
     monkeypatch.setattr(checking, "can_fork", lambda: True)
     return made
 
@@ -103,7 +104,8 @@ def test_a_failed_worker_has_its_part_linted_in_the_parent(big_file: Path, monke
     ctx = LintContext(target="qwen25-json", schemas=SCHEMAS)
     content = big_file.read_bytes()
     single = lint_content(big_file, content, ctx, workers=1)
-    monkeypatch.setattr(checking, "Forked", Broken)
+    monkeypatch.setattr(parallel, "Forked", Broken)
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
     monkeypatch.setattr(checking, "can_fork", lambda: True)
     assert _report_tuple(lint_content(big_file, content, ctx, workers=3)) == _report_tuple(single)
 
@@ -138,7 +140,7 @@ def test_a_fork_the_system_refuses_is_a_failure_to_redo_here(monkeypatch: pytest
 def test_small_files_are_not_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "small.jsonl"
     path.write_text(_line(1) + "\n")
-    monkeypatch.setattr(checking, "Forked", lambda *args: pytest.fail("forked for a one-line file"))
+    monkeypatch.setattr(parallel, "Forked", lambda *args: pytest.fail("forked for a one-line file"))
     assert lint_content(path, path.read_bytes(), LintContext()).records == 1
 
 
