@@ -169,7 +169,7 @@ def _chunks(texts: Sequence[str], size: int = BATCH) -> list[list[str]]:
     return [list(texts[i : i + size]) for i in range(0, len(texts), size)]
 
 
-def count_batches(engine: TiktokenEngine | HFEngine, batches: Iterable[tuple[T, list[str]]]) -> Iterator[tuple[T, list[int]]]:
+def count_batches(engine: _Engine, batches: Iterable[tuple[T, list[str]]]) -> Iterator[tuple[T, list[int]]]:
     """Count batches of texts on one thread per core, in order, while `batches` is still producing.
 
     Both engines encode in Rust without the GIL, so the caller's thread can render the next
@@ -189,8 +189,18 @@ def count_batches(engine: TiktokenEngine | HFEngine, batches: Iterable[tuple[T, 
             yield tag, future.result()
 
 
+class _Engine:
+    """What both engines share: a batch counted by `count_batch`, many texts by batches on every core."""
+
+    def count_batch(self, texts: Sequence[str]) -> list[int]:
+        raise NotImplementedError
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        return [n for _, counts in count_batches(self, ((None, chunk) for chunk in _chunks(texts))) for n in counts]
+
+
 @dataclass
-class TiktokenEngine:
+class TiktokenEngine(_Engine):
     """tiktoken over a byte-level BPE: merge order as ranks, added tokens as specials."""
 
     encoding: Any
@@ -220,12 +230,9 @@ class TiktokenEngine:
         separators = np.flatnonzero(ids == self.encoding.encode_single_token(COUNT_SEPARATOR))
         return (np.diff(np.concatenate(([-1], separators, [len(ids)]))) - 1).tolist()
 
-    def count(self, texts: Sequence[str]) -> list[int]:
-        return [n for _, counts in count_batches(self, ((None, chunk) for chunk in _chunks(texts))) for n in counts]
-
 
 @dataclass
-class HFEngine:
+class HFEngine(_Engine):
     """The Hugging Face tokenizer's own batch encoding: the reference."""
 
     tokenizer: Any
@@ -235,9 +242,6 @@ class HFEngine:
     def count_batch(self, texts: Sequence[str]) -> list[int]:
         encodings = self.tokenizer.backend_tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
         return [len(e.ids) for e in encodings]
-
-    def count(self, texts: Sequence[str]) -> list[int]:
-        return [n for _, counts in count_batches(self, ((None, chunk) for chunk in _chunks(texts))) for n in counts]
 
 
 def build_tiktoken(tokenizer_json: dict[str, Any]) -> TiktokenEngine:
