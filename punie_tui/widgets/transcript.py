@@ -128,34 +128,46 @@ class TurnView(Vertical):
 
 
 class TranscriptView(VerticalScroll):
-    """All turns of a spot-check; follows the stream while the user is near the bottom."""
+    """All turns of a spot-check; follows the stream until the user scrolls up, again once back at the bottom."""
 
     DEFAULT_CSS = """
     TranscriptView { height: 1fr; padding: 0 1; }
     TranscriptView .prompt-line { color: $accent; margin: 0 0 1 0; }
     """
 
-    _end_pending = False
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Kept by reference: a query would also find the last spot-check's turns, which are
+        # still there (and emptied) until their removal completes.
+        self._views: list[TurnView] = []
+        # Textual's own anchor() would do this, but it scrolls content shorter than the view to
+        # below its top (a negative scroll_y), so the transcript keeps its own flag.
+        self._following = True
 
     def clear(self, prompt: str) -> None:
         self.remove_children()
+        self._views = []
         self.mount(Static(f"> {prompt}", classes="prompt-line", markup=False))
+        self._following = True
 
-    def _scroll_to_end(self) -> None:
-        self._end_pending = False
-        self.scroll_end(animate=False)
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # Content only grows during a spot-check, so moving up is always the user's doing.
+        if new_value >= self.max_scroll_y:
+            self._following = True
+        elif new_value < old_value:
+            self._following = False
+
+    def watch_virtual_size(self) -> None:
+        # The content's height changed, also when a turn filled in a frame after it was mounted,
+        # which no call to show() follows. Deferred: the new height is laid out after this.
+        if self._following:
+            self.scroll_end(animate=False)
 
     def show(self, turns: list[dict[str, Any]]) -> None:
-        # Still following when the last update's scroll to the end has not happened yet: content
-        # that arrives faster than the screen refreshes must not look like the user scrolled up.
-        follow = self._end_pending or self.max_scroll_y - self.scroll_y <= 3
-        views = list(self.query(TurnView))
-        for number in range(len(views), len(turns)):
+        for number in range(len(self._views), len(turns)):
             view = TurnView(number + 1)
             self.mount(view)
-            views.append(view)
-        for view, turn in zip(views, turns):
+            self._views.append(view)
+        for view, turn in zip(self._views, turns):
             view.show(turn)
-        if follow and not self._end_pending:
-            self._end_pending = True
-            self.call_after_refresh(self._scroll_to_end)

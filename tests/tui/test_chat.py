@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,44 @@ async def test_escape_cancels_a_running_spot_check(chat_workspace):
         await pilot.press("escape")
         await wait_until(pilot, lambda: "cancelled" in banner(app))
         assert app.screen.last_result.cancelled
+
+
+async def test_the_transcript_follows_the_stream_until_the_user_scrolls_up(chat_workspace):
+    # The agent runs on its own event loop in a worker thread, hence a thread-safe event.
+    release = threading.Event()
+
+    async def long_answer(messages, info):
+        for line in range(60):
+            yield f"line {line}\n"
+            await asyncio.sleep(0.01)
+        while not release.is_set():
+            await asyncio.sleep(0.01)
+        for line in range(60, 120):
+            yield f"line {line}\n"
+
+    app = chat_app(chat_workspace, long_answer)
+    async with app.run_test(size=(100, 30)) as pilot:
+        try:
+            transcript = app.screen.query_one(TranscriptView)
+            await send(pilot, "Count to 120")
+            await wait_until(pilot, lambda: "line 59" in turn_text(app) and transcript.scroll_y == transcript.max_scroll_y > 40)
+            transcript.focus()
+            await pilot.press("home")
+            await wait_until(pilot, lambda: transcript.scroll_y == 0)  # "home" scrolls animated
+            release.set()
+            await wait_until(pilot, lambda: "no-stop" in banner(app) or "completed" in banner(app))
+            assert transcript.scroll_y == 0 and transcript.max_scroll_y > 100
+            await pilot.press("end")
+            await wait_until(pilot, lambda: transcript.scroll_y == transcript.max_scroll_y)
+            await send(pilot, "Count again")
+            await wait_until(pilot, lambda: "line 119" in turn_text(app))
+            await wait_until(pilot, lambda: transcript.scroll_y == transcript.max_scroll_y > 100)
+        finally:
+            release.set()  # a failed check must not leave the agent thread waiting
+
+
+def turn_text(app) -> str:
+    return "".join(str(view.query_one(".turn-text").render()) for view in app.screen.query(TurnView))
 
 
 async def test_a_quick_probe_sends_the_eval_query_and_checks_its_expectation(chat_workspace):
