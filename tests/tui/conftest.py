@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input, TextArea
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -46,6 +47,18 @@ def _no_blas_notice(monkeypatch: pytest.MonkeyPatch) -> None:
     # Screens must look the same whether or not this machine has OpenBLAS: the home screen's
     # BLAS notice stays hidden unless a test puts the real check back.
     monkeypatch.setattr("punie_tui.widgets.blas_notice.install_notice", lambda: None)
+
+
+@pytest.fixture(autouse=True)
+def _steady_cursors(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A focused input's cursor blinks every 0.5 s, and a snapshot taken on a loaded machine
+    # caught either phase: every input and text area in a test keeps its cursor shown.
+    for widget in (Input, TextArea):
+        def steady(self, *args, _init=widget.__init__, **kwargs) -> None:
+            _init(self, *args, **kwargs)
+            self.cursor_blink = False
+
+        monkeypatch.setattr(widget, "__init__", steady)
 
 
 @pytest.fixture()
