@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Header, Input, ProgressBar, SelectionList, Static
 
+from punie_tui.widgets import tables
 from punie_tui.widgets.demo_offer import DemoModelOffer
 from punie_tui.widgets.footer import KeyFooter
 from punie_tui.widgets.transcript import TranscriptView, VerdictBanner
@@ -225,7 +226,7 @@ class EvalScreen(Screen[None]):
         table.clear(columns=True)
         table.add_columns("query", "set", "expected", *names)
         for query in queries:
-            table.add_row(_short(query.prompt, 40), query.set, query.expected, *["" for _ in names])
+            tables.add_row(table, _short(query.prompt, 40), query.set, query.expected, *["" for _ in names])
         progress = self.query_one("#progress", ProgressBar)
         progress.update(total=len(names) * len(queries), progress=0)
         progress.display = True
@@ -240,7 +241,7 @@ class EvalScreen(Screen[None]):
         row = step.done - 1
         self._live[(step.target_index, row)] = step.result
         cell = _cell(result_cell(step.result), step.result.correct)
-        self.query_one("#queries", DataTable).update_cell_at((row, 3 + step.target_index), cell, update_width=True)
+        tables.update_cell_at(self.query_one("#queries", DataTable), (row, 3 + step.target_index), cell)
         self.query_one("#progress", ProgressBar).advance(1)
 
     def on_eval_screen_failed(self, message: Failed) -> None:
@@ -252,13 +253,12 @@ class EvalScreen(Screen[None]):
 
         report = self.report = message.report
         by_behaviour, by_loss = report.best_by_behaviour(), report.best_by_val_loss()
-        summary = self.query_one("#summary", DataTable)
-        summary.clear()
+        rows = []
         for index, row in enumerate(summary_rows(report, notes=False)):
             target = report.targets[index] if index < len(report.targets) else None
             marks = "".join(mark for mark, best in ((BEST_BEHAVIOUR, by_behaviour), (BEST_LOSS, by_loss)) if target is not None and best is target)
-            name = Text(f"{marks} {row[0]}" if marks else row[0], style="italic" if target is None else "")
-            summary.add_row(name, *row[1:])
+            rows.append([Text(f"{marks} {row[0]}" if marks else row[0], style="italic" if target is None else ""), *row[1:]])
+        tables.set_rows(self.query_one("#summary", DataTable), rows)
         notes = [f"{t.name}: {memorisation_note(t.metrics())}" for t in report.targets if not t.error]
         if by_behaviour is not None:
             loss = f"{BEST_LOSS} best by validation loss: {by_loss.name}" if by_loss else "no validation losses recorded"

@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
+from punie_tui.widgets import tables
 from punie_tui.widgets.balance import BalanceGauge
 from punie_tui.widgets.blas_notice import BlasNotice
 from punie_tui.widgets.footer import KeyFooter
@@ -123,10 +124,10 @@ class HomeScreen(Screen[None]):
         for file in summary.files:
             name = str(file.path.relative_to(summary.root))
             if file.error:
-                table.add_row(name, "-", "-", file.error, "")
+                tables.add_row(table, name, "-", "-", file.error, "")
                 continue
             broken = f"[red]{file.broken}[/red]" if file.broken else "0"
-            table.add_row(name, str(file.records), broken, _counts(file.shapes, file.records), _counts(file.formats, file.records))
+            tables.add_row(table, name, str(file.records), broken, _counts(file.shapes, file.records), _counts(file.formats, file.records))
         self.query_one(BalanceGauge).update_counts(summary.labels, summary.content, self.workspace.settings.label_target)
         runs = summary.runs
         self.query_one("#runs", Static).update(

@@ -92,9 +92,6 @@ async def run_checkpoints(pilot) -> None:
     targets.select(1)
     await pilot.press("ctrl+r")
     await wait_until(pilot, lambda: pilot.app.screen.report is not None)
-    # The results table sizes its columns on the refresh after its rows arrive.
-    await pilot.pause()
-    await pilot.pause()
 
 
 def cells(table: DataTable) -> list[list[str]]:
