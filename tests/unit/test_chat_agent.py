@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -198,3 +202,43 @@ def test_find_loop_honours_the_threshold():
 def test_normalise_arguments_sorts_keys_and_trims_values():
     assert normalise_arguments('{"b": 1, "a": " x  y "}') == normalise_arguments({"a": "x y", "b": 1})
     assert normalise_arguments("not json {") == "not json {"
+
+
+BANNER_SCRIPT = """
+import sys
+from pydantic_ai.models.function import FunctionModel
+from punie_tui.core.chat.agent import run_chat_sync
+from punie_tui.core.chat.tools import WorkspaceTools
+
+async def direct(messages, info):
+    yield "Hello."
+
+result = run_chat_sync(FunctionModel(stream_function=direct), "Hi", WorkspaceTools(sys.argv[1]), definitions=[])
+print("verdict:", result.verdict.kind, file=sys.stderr)
+"""
+
+
+def test_a_first_run_in_a_terminal_prints_no_pydantic_ai_banner(tmp_path: Path) -> None:
+    # pydantic-ai prints its banner to a terminal's stderr on a process's first run, unless under
+    # pytest or CI: hence a child process with those unset and a pseudo-terminal as stderr.
+    script = tmp_path / "first_run.py"
+    script.write_text(BANNER_SCRIPT)
+    env = {k: v for k, v in os.environ.items() if k not in {"CI", "PYTEST_VERSION", "PYDANTIC_AI_NO_BANNER"}}
+    leader, follower = pty.openpty()
+    with subprocess.Popen([sys.executable, str(script), str(tmp_path)], stderr=follower, env=env) as child:
+        os.close(follower)
+        output = b""
+        while chunk := _read(leader):
+            output += chunk
+        assert child.wait(timeout=60) == 0
+    os.close(leader)
+    text = output.decode()
+    assert "verdict: completed" in text
+    assert "pydantic-ai v" not in text and "observability" not in text
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # the child closed the terminal (EIO on Linux)
+        return b""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import pydantic_ai
 from pydantic_ai import Agent, RunContext, Tool
 from pydantic_ai.exceptions import IncompleteToolCall, OutputTokenLimitExceeded, UsageLimitExceeded
 from pydantic_ai.messages import (
@@ -172,6 +173,9 @@ async def run_chat(
     cancel: threading.Event | None = None,
 ) -> ChatResult:
     """Run `prompt` through an agent on `model` with the sandboxed tools; never raises for a bad model."""
+    # pydantic-ai greets the first run from a source checkout with a banner on stderr: it landed
+    # in `punie-tui chat` output. punie-tui owns its terminal, as pydantic-ai's docs allow for.
+    pydantic_ai.BANNER_ENABLED = False
     options = options or ChatOptions()
     transcript = Transcript(prompt=prompt, system_prompt=system_prompt, model=model.model_name)
     recorder = _Recorder(transcript, on_update=on_update)
