@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, fail
+from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS
 from punie_tui.core.convert import ConversionError, convert_record
-from punie_tui.core.dataset import DatasetError, load_dataset
+from punie_tui.core.dataset import load_dataset
 from punie_tui.core.formats import FORMATS, tool_schemas
 from punie_tui.core.checking import load_tools_file
 
@@ -55,10 +55,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(dataset.to_bytes())
         sys.stdout.flush()
     else:
-        try:
-            dataset.save(args.output)
-        except DatasetError as exc:
-            return fail(str(exc), EXIT_UNUSABLE)
+        dataset.save(args.output)
     print(f"punie-tui: {converted} records converted to {args.to}, {kept} kept, "
           f"{len(dataset.records) - converted - kept} already in {args.to} or without tool calls", file=sys.stderr)
     return EXIT_PROBLEMS if kept else EXIT_OK

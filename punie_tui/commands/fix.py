@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from punie_tui.commands.check import add_context_arguments, resolve_context
-from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, fail
-from punie_tui.core.dataset import DatasetError, load_dataset
+from punie_tui.commands.common import EXIT_OK, EXIT_PROBLEMS
+from punie_tui.core.dataset import load_dataset
 from punie_tui.core.fixes import FIXABLE_CODES, REPAIR_CODES, apply_plan, plan_fixes
 
 
@@ -46,10 +46,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         if args.write:
             changed = apply_plan(plan)
-            try:
-                dataset.save()
-            except DatasetError as exc:
-                return fail(str(exc), EXIT_UNUSABLE)
+            dataset.save()
             print(f"punie-tui: {dataset.path}: {changed} lines fixed (previous version in {dataset.path.name}.bak)", file=sys.stderr)
         else:
             pending += len(plan.edits)
