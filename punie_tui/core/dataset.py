@@ -175,7 +175,8 @@ class Dataset:
         return b"".join(record.raw for record in self.records)
 
     def save(self, path: Path | None = None, *, backup: bool = True) -> None:
-        """Write atomically; refuse when the file changed on disk since it was read."""
+        """Write atomically; refuse when the file changed on disk since it was read. A write the
+        system refuses (a folder, no permission, a full disk) is a DatasetError; nothing is lost."""
         target = Path(path) if path is not None else self.path
         if target == self.path and self.path.exists():
             current = _digest(self.path.read_bytes())
@@ -185,7 +186,10 @@ class Dataset:
                     "(nothing was written)"
                 )
         content = self.to_bytes()
-        atomic_write_bytes(target, content, backup=backup)
+        try:
+            atomic_write_bytes(target, content, backup=backup)
+        except OSError as exc:
+            raise DatasetError(f"{target}: cannot write: {exc.strerror or exc} (nothing was written)") from exc
         if target == self.path:
             self.digest = _digest(content)
             for record in self.records:

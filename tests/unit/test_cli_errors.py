@@ -40,3 +40,12 @@ def test_a_missing_dataset_file_is_one_message_and_exit_2(tmp_path: Path, capsys
     code = main(["convert", str(tmp_path / "nope.jsonl"), "--to", "qwen3-xml"])
     assert code == 2
     assert capsys.readouterr().err == f"punie-tui: {tmp_path / 'nope.jsonl'}: no such file\n"
+
+
+def test_an_output_that_cannot_be_written_is_one_message_and_exit_2(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "d.jsonl"
+    source.write_text('{"text": "a"}\n')
+    (tmp_path / "out").mkdir()
+    code = main(["convert", str(source), "--to", "qwen3-xml", "-o", str(tmp_path / "out")])
+    assert code == 2
+    assert capsys.readouterr().err.endswith(f"punie-tui: {tmp_path / 'out'}: cannot write: Is a directory (nothing was written)\n")

@@ -145,9 +145,9 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path: Path, monkeypatch: p
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(DatasetError, match=r"a.jsonl: cannot write: disk full \(nothing was written\)"):
         dataset.save()
-    assert path.read_bytes() == b'{"text": "a"}\n'
+    assert path.read_bytes() == b'{"text": "a"}\n' and dataset.dirty
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
