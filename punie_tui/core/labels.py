@@ -161,4 +161,3 @@ def parse_filter(text: str) -> Predicate:
     """A predicate over (label, suggestion, record) from a filter text; raises ValueError."""
     terms = [_term(term) for term in text.split()]
     return lambda lab, sug, rec: all(term(lab, sug, rec) for term in terms)
-
